@@ -1,0 +1,38 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { MlProjectPortfolio } from '../../service-catalog/ml-project-portfolio';
+import { AlertsTopic } from '../constructs/alerts-topic';
+import { ArtifactStore } from '../constructs/artifact-store';
+import { PersonaRoles } from '../constructs/persona-roles';
+import { type PlatformResources, PlatformExports } from '../constructs/platform-contract';
+import { PlatformKey } from '../constructs/platform-key';
+import { PlatformTables } from '../constructs/platform-tables';
+
+/**
+ * The shared platform, deployed once per account and region: the key, the artifact store,
+ * the registry tables, the alerts topic, the persona roles and the Service Catalog
+ * portfolio from which ML projects are created.
+ */
+export class PlatformStack extends Stack {
+  readonly resources: PlatformResources;
+  readonly personas: PersonaRoles;
+  readonly catalog: MlProjectPortfolio;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const { key } = new PlatformKey(this, 'Encryption');
+    const store = new ArtifactStore(this, 'ArtifactStore', { encryptionKey: key });
+    const tables = new PlatformTables(this, 'Tables', { encryptionKey: key });
+    const alerts = new AlertsTopic(this, 'Alerts', { encryptionKey: key });
+    this.resources = { key, artifacts: store.bucket, tables: tables.all, alerts: alerts.topic };
+
+    new PlatformExports(this, 'Exports', this.stackName, this.resources);
+    this.personas = new PersonaRoles(this, 'Personas', this.resources);
+    this.catalog = new MlProjectPortfolio(this, 'Catalog', {
+      platformStackName: this.stackName,
+      platform: this.resources,
+      accessLogs: store.accessLogs,
+      launchers: [this.personas.dataScientist, this.personas.mlEngineer],
+    });
+  }
+}
