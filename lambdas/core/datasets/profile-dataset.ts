@@ -400,7 +400,9 @@ function profileCsv(bytes: Uint8Array, profiler: DatasetProfiler): void {
       return true;
     },
     onRecord: (fields, line) => {
-      if (fields.length !== width) throw new DatasetProfileError(`line ${line} has ${fields.length} fields, expected ${width} like the header`);
+      if (fields.length !== width) {
+        throw new DatasetProfileError(`line ${line} has ${fields.length} field${fields.length === 1 ? '' : 's'}, expected ${width} like the header`);
+      }
       profiler.addFields(fields, indices);
       return true;
     },

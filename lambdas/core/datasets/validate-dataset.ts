@@ -236,6 +236,9 @@ class DatasetValidator {
   private pii = new PiiScanner([]);
   private headerSeen = false;
   private rows = 0;
+  /** Rows with as many fields as the header (the only ones whose values are checked). */
+  private wellFormedRows = 0;
+  private syntaxProblems = 0;
   private targetIndex = -1;
   private entityIndex = -1;
   private readonly targetCounts = new Map<string, number>();
@@ -374,10 +377,11 @@ class DatasetValidator {
       this.errors.add({
         code: 'ragged_row',
         line,
-        message: `line ${line} has ${fields.length} fields, expected ${width} like the header`,
+        message: `line ${line} has ${plural(fields.length, 'field')}, expected ${width} like the header`,
       });
       return true;
     }
+    this.wellFormedRows++;
     for (let i = 0; i < width; i++) {
       const value = fields[i];
       const kind = classifyCell(value);
@@ -425,6 +429,7 @@ class DatasetValidator {
   }
 
   private onSyntaxProblem(problem: CsvSyntaxProblem): void {
+    this.syntaxProblems++;
     const column = problem.fieldIndex === undefined || !this.headerSeen ? {} : { column: this.columnLabel(problem.fieldIndex) };
     this.errors.add({ code: problem.code, line: problem.line, ...column, message: problem.message });
   }
@@ -435,9 +440,13 @@ class DatasetValidator {
       return;
     }
     if (this.scans.length === 0) return;
-    if (this.rows === 0) this.errors.add({ code: 'no_data_rows', message: 'the file has a header but no data rows' });
+    if (this.rows === 0) {
+      const message = this.syntaxProblems > 0 ? 'no data row could be read (see the CSV syntax errors)' : 'the file has a header but no data rows';
+      this.errors.add({ code: 'no_data_rows', message });
+    }
     this.scans.forEach((scan, index) => this.finishColumn(scan, index));
-    this.finishTarget();
+    // Without one well-formed row, target checks would only repeat the errors above.
+    if (this.wellFormedRows > 0) this.finishTarget();
     if (this.duplicateRows > 0 && this.firstDuplicateRow !== undefined) {
       const { line, of } = this.firstDuplicateRow;
       this.warnings.add({
@@ -464,10 +473,10 @@ class DatasetValidator {
   private finishColumn(scan: ColumnScan, index: number): void {
     const column = this.columnLabel(index);
     const type = scan.inferType();
-    if (this.rows > 0 && type === 'unknown') {
+    if (this.wellFormedRows > 0 && type === 'unknown') {
       this.warnings.add({ code: 'empty_column', column, message: `column "${column}" has no values` });
     }
-    if (!scan.distinctCapped && scan.distinct.size === 1 && this.rows > 1) {
+    if (!scan.distinctCapped && scan.distinct.size === 1 && this.wellFormedRows > 1) {
       this.warnings.add({ code: 'constant_column', column, message: `column "${column}" has the same value on every row that has one` });
     }
     if (type !== 'integral' && type !== 'fractional') return;

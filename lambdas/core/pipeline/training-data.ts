@@ -3,6 +3,7 @@
  * inbox, and profile an accepted dataset into its versioned copy and Model Monitor baseline.
  * Pure orchestration over the dataset core: storage and the clock are arguments.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { buildDatasetVersionRecord, datasetVersionIdFor, type DatasetVersionRecord, rejectionReason } from '../datasets/dataset-version';
@@ -115,7 +116,7 @@ export const ProfileStepInput = z.object({
   key: z.string().min(1),
   versionId: z.string().min(1).nullish(),
   etag: z.string().min(1).nullish(),
-  validation: z.object({
+  validation: z.looseObject({
     ok: z.literal(true),
     datasetVersionId: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -134,25 +135,27 @@ export async function profileTrainingDataset(input: ProfileStepInput, spec: Proj
   const layout = projectLayout(spec.projectName);
   checkOwnObject(input, layout.trainingInboxPrefix, bucket);
   const bytes = await deps.objects.get(input.bucket, input.key, input.versionId ?? undefined);
-  const validation = validateDataset(bytes, { targetColumn: spec.targetColumn, entityIdColumn: spec.entityIdColumn, positiveLabel: spec.positiveLabel });
-  if (validation.sha256 !== input.validation.sha256) throw new DatasetChangedError(input.key, input.validation.sha256, validation.sha256);
+  // Validation already read this object; a hash is enough to know it is still the same bytes.
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== input.validation.sha256) throw new DatasetChangedError(input.key, input.validation.sha256, sha256);
+  const { columns, rows } = input.validation;
 
   const keys = layout.datasetVersion(input.validation.datasetVersionId);
   const notFeatures = [spec.targetColumn, spec.entityIdColumn].filter((c) => c !== '');
-  const profile = profileDataset(bytes, profileSchemaOf(validation.columns, notFeatures));
+  const profile = profileDataset(bytes, profileSchemaOf(columns, notFeatures));
   await deps.objects.put(bucket, keys.data, bytes, 'text/csv');
   await deps.objects.put(bucket, keys.statistics, JSON.stringify(profile.statistics, null, 2), 'application/json');
   await deps.objects.put(bucket, keys.constraints, JSON.stringify(profile.constraints, null, 2), 'application/json');
   await deps.objects.put(
     bucket,
     keys.profile,
-    JSON.stringify({ summary: profile.summary, target: validation.target, warnings: validation.warnings, pii: validation.pii }, null, 2),
+    JSON.stringify({ summary: profile.summary, validation: input.validation }, null, 2),
     'application/json',
   );
   return buildDatasetVersionRecord({
     projectName: spec.projectName,
     source: { key: input.key, versionId: input.versionId ?? undefined, etag: input.etag ?? undefined },
-    validation,
+    validation: { ok: true, sha256, rows, columns, issues: [], issueTotals: { total: 0, byCode: {}, truncated: false } },
     baselineKeys: { statistics: keys.statistics, constraints: keys.constraints, profile: keys.profile },
     now: deps.now,
   });

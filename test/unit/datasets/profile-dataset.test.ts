@@ -391,7 +391,7 @@ describe('profileDataset: errors', () => {
     const act = () => profileDataset(utf8('a,b\n1,2\n3\n'), { columns: [{ name: 'a', type: 'integral' }] });
 
     // Assess
-    expect(act).toThrow('line 3 has 1 fields, expected 2 like the header');
+    expect(act).toThrow('line 3 has 1 field, expected 2 like the header');
   });
 
   it('rejects malformed CSV with its line', () => {
