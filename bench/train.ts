@@ -1,0 +1,212 @@
+/**
+ * Training speed and quality of the embedded GBDT trainer against XGBoost 1.7 (hist).
+ *
+ * Data: a seeded make_classification-like set, 100,000 training rows + 20,000 holdout rows,
+ * 30 features: 10 informative (two Gaussian clusters per class around vertices of a
+ * hypercube of side 2, each cluster with its own random linear mixing), 5 redundant (random
+ * linear combinations of the informative ones), 15 pure noise; 1% of labels replaced by
+ * coin flips; columns in a seeded random order.
+ *
+ * Both trainers: binary:logistic, 100 trees, depth 6, eta 0.1, 256 bins, 2 threads, the
+ * same base score. Times cover binning + training (XGBoost: DMatrix + train). Holdout AUC
+ * is computed here from both models' margins. Targets: time <= 1.5x XGBoost, AUC within 0.002.
+ * XGBoost runs only when `/usr/bin/python3 -c "import xgboost"` works.
+ *
+ * Run: npx tsx bench/train.ts [--rows 100000] [--repeat 3] [--threads 2]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auc } from '../lambdas/core/ml/metrics';
+import type { FeatureSpec } from '../lambdas/core/ml/model';
+import { predictBatch } from '../lambdas/core/ml/predict';
+import { trainGbdt } from '../lambdas/core/ml/trainer';
+import { seededRandom } from './synthetic-gbdt-model';
+
+const FEATURES = 30;
+const INFORMATIVE = 10;
+const REDUNDANT = 5;
+const CLUSTERS_PER_CLASS = 2;
+const FLIP = 0.01;
+const HOLDOUT = 20_000;
+const TREES = 100;
+const DEPTH = 6;
+const ETA = 0.1;
+const MAX_BIN = 256;
+
+function argument(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+interface Dataset {
+  readonly values: Float32Array;
+  readonly labels: Float64Array;
+}
+
+function makeClassification(nRows: number, seed: number): Dataset {
+  const random = seededRandom(seed);
+  const gaussian = (): number => {
+    const u = 1 - random();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  };
+  const nClusters = 2 * CLUSTERS_PER_CLASS;
+  const vertices = new Set<number>();
+  while (vertices.size < nClusters) vertices.add(Math.floor(random() * 2 ** INFORMATIVE));
+  const centroids = [...vertices].map((v) => Array.from({ length: INFORMATIVE }, (_, i) => ((v >> i) & 1 ? 1 : -1)));
+  const mixing = centroids.map(() => Array.from({ length: INFORMATIVE * INFORMATIVE }, () => 2 * random() - 1));
+  const redundant = Array.from({ length: INFORMATIVE * REDUNDANT }, () => 2 * random() - 1);
+  const columnOrder = Array.from({ length: FEATURES }, (_, i) => i);
+  for (let i = FEATURES - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [columnOrder[i], columnOrder[j]] = [columnOrder[j], columnOrder[i]];
+  }
+
+  const values = new Float32Array(nRows * FEATURES);
+  const labels = new Float64Array(nRows);
+  const row = new Float64Array(FEATURES);
+  const z = new Float64Array(INFORMATIVE);
+  for (let r = 0; r < nRows; r++) {
+    const cluster = Math.floor(random() * nClusters);
+    for (let i = 0; i < INFORMATIVE; i++) z[i] = gaussian();
+    for (let i = 0; i < INFORMATIVE; i++) {
+      let x = centroids[cluster][i];
+      for (let k = 0; k < INFORMATIVE; k++) x += z[k] * mixing[cluster][k * INFORMATIVE + i];
+      row[i] = x;
+    }
+    for (let j = 0; j < REDUNDANT; j++) {
+      let x = 0;
+      for (let i = 0; i < INFORMATIVE; i++) x += row[i] * redundant[i * REDUNDANT + j];
+      row[INFORMATIVE + j] = x;
+    }
+    for (let j = INFORMATIVE + REDUNDANT; j < FEATURES; j++) row[j] = gaussian();
+    for (let j = 0; j < FEATURES; j++) values[r * FEATURES + columnOrder[j]] = row[j];
+    labels[r] = random() < FLIP ? (random() < 0.5 ? 1 : 0) : cluster % 2;
+  }
+  return { values, labels };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+const XGBOOST_SCRIPT = `
+import sys, time, json
+import numpy as np
+import xgboost as xgb
+d, rows, holdout, cols, repeat, threads, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+X = np.fromfile(d + '/train.f32', dtype=np.float32).reshape(rows, cols)
+y = np.fromfile(d + '/train.label', dtype=np.float64)
+H = np.fromfile(d + '/holdout.f32', dtype=np.float32).reshape(holdout, cols)
+params = {'objective': 'binary:logistic', 'tree_method': 'hist', 'max_depth': ${DEPTH}, 'eta': ${ETA}, 'max_bin': ${MAX_BIN},
+          'nthread': threads, 'base_score': base, 'eval_metric': 'logloss'}
+times = []
+for _ in range(repeat):
+    t = time.perf_counter()
+    booster = xgb.train(params, xgb.DMatrix(X, label=y, nthread=threads), num_boost_round=${TREES})
+    times.append((time.perf_counter() - t) * 1000)
+booster.predict(xgb.DMatrix(H, nthread=threads), output_margin=True).astype(np.float64).tofile(d + '/xgb.margin')
+print(json.dumps({'version': xgb.__version__, 'times': times}))
+`;
+
+interface XgboostFigures {
+  readonly version: string;
+  readonly times: number[];
+  readonly auc: number;
+}
+
+function runXgboost(train: Dataset, holdout: Dataset, rows: number, repeat: number, threads: number, baseScore: number): XgboostFigures | undefined {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import xgboost'], { encoding: 'utf8' });
+  if (probe.status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-train-'));
+  try {
+    writeFileSync(join(dir, 'train.f32'), train.values);
+    writeFileSync(join(dir, 'train.label'), train.labels);
+    writeFileSync(join(dir, 'holdout.f32'), holdout.values);
+    const args = ['-c', XGBOOST_SCRIPT, dir, String(rows), String(HOLDOUT), String(FEATURES), String(repeat), String(threads), String(baseScore)];
+    const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (run.status !== 0) throw new Error(`XGBoost run failed: ${run.stderr}`);
+    const { version, times } = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { version: string; times: number[] };
+    const bytes = readFileSync(join(dir, 'xgb.margin'));
+    const margins = new Float64Array(bytes.buffer, bytes.byteOffset, HOLDOUT);
+    return { version, times, auc: auc(holdout.labels, margins) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const rows = argument('rows', 100_000);
+  const repeat = argument('repeat', 3);
+  const threads = argument('threads', 2);
+  const all = makeClassification(rows + HOLDOUT, 42);
+  const train: Dataset = { values: all.values.subarray(0, rows * FEATURES), labels: all.labels.subarray(0, rows) };
+  const holdout: Dataset = { values: all.values.slice(rows * FEATURES), labels: all.labels.slice(rows) };
+  const featureSpecs: FeatureSpec[] = Array.from({ length: FEATURES }, (_, i) => ({ name: `f${i}`, column: `f${i}`, type: 'float' }));
+  const positiveRate = train.labels.reduce((s, y) => s + y, 0) / rows;
+  console.log(`data: ${rows} x ${FEATURES} train, ${HOLDOUT} holdout, positive rate ${positiveRate.toFixed(4)}`);
+  console.log(`params: ${TREES} trees, depth ${DEPTH}, eta ${ETA}, ${MAX_BIN} bins, ${threads} threads`);
+
+  const ours: number[] = [];
+  let ourAuc = NaN;
+  let binningMs = NaN;
+  for (let i = 0; i < repeat; i++) {
+    const start = performance.now();
+    const { model, report } = await trainGbdt(
+      { objective: 'binary:logistic', features: { values: train.values, nRows: rows, nCols: FEATURES }, labels: train.labels, featureSpecs },
+      { nEstimators: TREES, maxDepth: DEPTH, learningRate: ETA, maxBin: MAX_BIN, nThreads: threads, baseScore: positiveRate },
+    );
+    ours.push(performance.now() - start);
+    binningMs = report.binningMs;
+    ourAuc = auc(holdout.labels, predictBatch(model, holdout.values, HOLDOUT).margins);
+    console.log(`ours run ${i + 1}: ${ours[i].toFixed(0)} ms (binning ${binningMs.toFixed(0)} ms), holdout AUC ${ourAuc.toFixed(5)}`);
+  }
+
+  const xgb = runXgboost(train, holdout, rows, repeat, threads, positiveRate);
+  if (xgb) {
+    xgb.times.forEach((t, i) => console.log(`XGBoost ${xgb.version} run ${i + 1}: ${t.toFixed(0)} ms`));
+    console.log(`XGBoost holdout AUC ${xgb.auc.toFixed(5)}`);
+  } else {
+    console.log('XGBoost: not available (/usr/bin/python3 -c "import xgboost" failed)');
+  }
+  const best = Math.min(...ours);
+  const typical = median(ours);
+  console.log(`ours: best ${best.toFixed(0)} ms, median ${typical.toFixed(0)} ms, AUC ${ourAuc.toFixed(5)}`);
+  const figures: Record<string, unknown> = {
+    bench: 'train',
+    rows,
+    cols: FEATURES,
+    trees: TREES,
+    depth: DEPTH,
+    eta: ETA,
+    threads,
+    oursBestMs: Math.round(best),
+    oursMedianMs: Math.round(typical),
+    oursBinningMs: Math.round(binningMs),
+    oursAuc: Number(ourAuc.toFixed(5)),
+  };
+  if (xgb) {
+    const xgbBest = Math.min(...xgb.times);
+    const xgbTypical = median(xgb.times);
+    const ratioBest = best / xgbBest;
+    const ratioMedian = typical / xgbTypical;
+    const gap = ourAuc - xgb.auc;
+    console.log(`XGBoost: best ${xgbBest.toFixed(0)} ms, median ${xgbTypical.toFixed(0)} ms, AUC ${xgb.auc.toFixed(5)}`);
+    console.log(`time ratio ours/XGBoost: best ${ratioBest.toFixed(2)}, median ${ratioMedian.toFixed(2)} (target <= 1.5)`);
+    console.log(`AUC gap ours - XGBoost: ${gap.toFixed(5)} (target |gap| <= 0.002)`);
+    Object.assign(figures, {
+      xgboostVersion: xgb.version,
+      xgboostBestMs: Math.round(xgbBest),
+      xgboostMedianMs: Math.round(xgbTypical),
+      xgboostAuc: Number(xgb.auc.toFixed(5)),
+      timeRatioBest: Number(ratioBest.toFixed(3)),
+      timeRatioMedian: Number(ratioMedian.toFixed(3)),
+      aucGap: Number(gap.toFixed(5)),
+    });
+  }
+  console.log(JSON.stringify(figures));
+}
+
+void main();

@@ -1,0 +1,338 @@
+/**
+ * Quantile binning of features for histogram tree growing.
+ *
+ * Each feature gets at most `maxBin` value bins plus one missing bin (its last). Bin edges
+ * are float32 thresholds, and a value's bin is the number of thresholds <= fround(value), so
+ * "bin <= b" is exactly "x < thresholds[b]", the rule the model (and XGBoost, and ONNX on
+ * float tensors) applies. Thresholds sit strictly between the float32 values of adjacent
+ * training groups, so for every training value the raw float64 comparison agrees too.
+ *
+ * Numeric features with more distinct float32 values than `maxBin` are cut at weighted
+ * quantiles (exact: a radix sort per column, no sketch); with fewer, and for categorical
+ * and boolean codes, every distinct value gets its own bin.
+ *
+ * The binned matrix is row-major and stores *global* bin ids (binOffset[column] + local
+ * bin): histogram building reads one row's bins from one cache line and indexes the
+ * histogram directly, measured 1.5-2x faster than a column-major uint8 layout.
+ */
+import type { FeatureSpec } from './model';
+import { TrainingInputError } from './training-errors';
+
+/** Dense row-major features: row r, column c is values[r * nCols + c]. NaN means missing. */
+export interface FeatureMatrix {
+  readonly values: Float32Array | Float64Array;
+  readonly nRows: number;
+  readonly nCols: number;
+}
+
+export interface BinCuts {
+  /** Per column, ascending: value bin b holds thresholds[b-1] <= x < thresholds[b]. */
+  readonly thresholds: readonly Float32Array[];
+  /**
+   * First global bin of each column (length nCols + 1; the last entry is the total). Column c
+   * owns value bins binOffset[c] .. binOffset[c+1]-2 and its missing bin binOffset[c+1]-1.
+   */
+  readonly binOffset: Int32Array;
+}
+
+export interface BinnedMatrix {
+  readonly nRows: number;
+  readonly nCols: number;
+  /** Row-major global bin ids. */
+  readonly bins: Uint16Array | Uint32Array;
+}
+
+export interface BinningOptions {
+  /** Most value bins per column (the missing bin comes on top). @default 256 */
+  readonly maxBin?: number;
+  /** Row weights for the quantiles. @default every row weighs 1 */
+  readonly weights?: Float64Array;
+  /** Allocate the bin matrix on a SharedArrayBuffer (for worker threads). @default false */
+  readonly shared?: boolean;
+  /** Name of the input in error messages. @default 'features' */
+  readonly field?: string;
+}
+
+export const DEFAULT_MAX_BIN = 256;
+const MAX_MAX_BIN = 65535;
+const FLOAT32_MAX = 3.4028234663852886e38;
+const MISSING = 0xffffffff;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The missing bin (global id) of a column. */
+export function missingBin(cuts: BinCuts, column: number): number {
+  return cuts.binOffset[column + 1] - 1;
+}
+
+/** Local value bin of x in a column: the number of thresholds <= fround(x). NaN has no value bin. */
+export function valueBin(thresholds: Float32Array, x: number): number {
+  const v = Math.fround(x);
+  let lo = 0;
+  let hi = thresholds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v >= thresholds[mid]) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Learns the cuts from training features and bins them in one pass per column. */
+export function binTrainingFeatures(
+  matrix: FeatureMatrix,
+  specs: readonly FeatureSpec[],
+  options: BinningOptions = {},
+): { cuts: BinCuts; binned: BinnedMatrix } {
+  const field = options.field ?? 'features';
+  checkShape(matrix, specs, field);
+  const maxBin = options.maxBin ?? DEFAULT_MAX_BIN;
+  if (!Number.isInteger(maxBin) || maxBin < 2 || maxBin > MAX_MAX_BIN) {
+    throw new TrainingInputError('params.maxBin', `must be an integer in [2, ${MAX_MAX_BIN}] (got ${maxBin})`);
+  }
+  const { values, nRows, nCols } = matrix;
+  const weights = options.weights;
+  const exactFloat32 = values instanceof Float32Array;
+  const bins = allocateBins(nRows * nCols, nCols * (Math.min(maxBin, nRows) + 1), options.shared === true);
+  const binOffset = new Int32Array(nCols + 1);
+  const thresholds: Float32Array[] = [];
+
+  const keys = new Uint32Array(nRows);
+  const rows = new Uint32Array(nRows);
+  const sorter = new RadixSorter(nRows);
+  const rowBin = new Uint32Array(nRows);
+  const groupKey = new Uint32Array(nRows);
+  const groupWeight = new Float64Array(nRows);
+  const groupBin = new Uint32Array(nRows);
+
+  for (let c = 0; c < nCols; c++) {
+    const spec = specs[c];
+    let k = 0;
+    for (let r = 0; r < nRows; r++) {
+      const x = values[r * nCols + c];
+      if (x !== x) {
+        rowBin[r] = MISSING;
+        continue;
+      }
+      checkValue(x, spec, field, r);
+      keys[k] = sortableKey(x);
+      rows[k] = r;
+      k++;
+    }
+    sorter.sort(keys, rows, k);
+
+    let nGroups = 0;
+    for (let i = 0; i < k; i++) {
+      const w = weights === undefined ? 1 : weights[rows[i]];
+      if (nGroups > 0 && groupKey[nGroups - 1] === keys[i]) {
+        groupWeight[nGroups - 1] += w;
+      } else {
+        groupKey[nGroups] = keys[i];
+        groupWeight[nGroups] = w;
+        nGroups++;
+      }
+    }
+    const cuts = chooseCuts(groupKey, groupWeight, nGroups, maxBin, exactFloat32, groupBin);
+    thresholds.push(cuts);
+
+    let g = 0;
+    for (let i = 0; i < k; i++) {
+      if (groupKey[g] !== keys[i]) g++;
+      rowBin[rows[i]] = groupBin[g];
+    }
+    const offset = binOffset[c];
+    const missing = offset + cuts.length + 1;
+    for (let r = 0; r < nRows; r++) {
+      const b = rowBin[r];
+      bins[r * nCols + c] = b === MISSING ? missing : offset + b;
+    }
+    binOffset[c + 1] = missing + 1;
+  }
+  return { cuts: { thresholds, binOffset }, binned: { nRows, nCols, bins } };
+}
+
+/** Bins other rows (a validation set, new data) with cuts learned from training features. */
+export function binFeatures(
+  matrix: FeatureMatrix,
+  specs: readonly FeatureSpec[],
+  cuts: BinCuts,
+  options: Pick<BinningOptions, 'shared' | 'field'> = {},
+): BinnedMatrix {
+  const field = options.field ?? 'features';
+  checkShape(matrix, specs, field);
+  const { values, nRows, nCols } = matrix;
+  if (cuts.thresholds.length !== nCols) {
+    throw new TrainingInputError(field, `has ${nCols} columns but the bin cuts were learned on ${cuts.thresholds.length}`);
+  }
+  const bins = allocateBins(nRows * nCols, cuts.binOffset[nCols], options.shared === true);
+  for (let c = 0; c < nCols; c++) {
+    const th = cuts.thresholds[c];
+    const offset = cuts.binOffset[c];
+    const missing = missingBin(cuts, c);
+    for (let r = 0; r < nRows; r++) {
+      const x = values[r * nCols + c];
+      if (x !== x) {
+        bins[r * nCols + c] = missing;
+      } else {
+        checkValue(x, specs[c], field, r);
+        bins[r * nCols + c] = offset + valueBin(th, x);
+      }
+    }
+  }
+  return { nRows, nCols, bins };
+}
+
+function checkShape(matrix: FeatureMatrix, specs: readonly FeatureSpec[], field: string): void {
+  const { values, nRows, nCols } = matrix;
+  if (!Number.isInteger(nRows) || !Number.isInteger(nCols) || nRows < 1 || nCols < 1) {
+    throw new TrainingInputError(field, `needs at least one row and one column (got ${nRows} x ${nCols})`);
+  }
+  if (values.length !== nRows * nCols) {
+    throw new TrainingInputError(field, `has ${values.length} values but ${nRows} rows x ${nCols} columns need ${nRows * nCols}`);
+  }
+  if (specs.length !== nCols) {
+    throw new TrainingInputError('featureSpecs', `has ${specs.length} entries but ${field} has ${nCols} columns`);
+  }
+}
+
+function checkValue(x: number, spec: FeatureSpec, field: string, row: number): void {
+  if (x === Infinity || x === -Infinity) {
+    throw new TrainingInputError(field, `is ${x}; only finite values or NaN (missing) are allowed`, row, spec.name);
+  }
+  if (x > FLOAT32_MAX || x < -FLOAT32_MAX) {
+    throw new TrainingInputError(field, `is ${x}, outside the float32 range model thresholds use`, row, spec.name);
+  }
+  if (spec.type === 'boolean' && x !== 0 && x !== 1) {
+    throw new TrainingInputError(field, `is ${x}; a boolean feature takes 0 or 1`, row, spec.name);
+  }
+  if (spec.type === 'categorical' && (x < 0 || !Number.isInteger(x))) {
+    throw new TrainingInputError(field, `is ${x}; a categorical feature takes non-negative integer codes`, row, spec.name);
+  }
+}
+
+function allocateBins(length: number, maxTotalBins: number, shared: boolean): Uint16Array | Uint32Array {
+  const wide = maxTotalBins > 0xffff;
+  const bytes = length * (wide ? 4 : 2);
+  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  return wide ? new Uint32Array(buffer) : new Uint16Array(buffer);
+}
+
+/**
+ * Picks the thresholds between adjacent distinct values (groups) and writes each group's
+ * local bin into groupBin. Every boundary is a candidate when there are at most maxBin
+ * groups; otherwise the boundaries where the cumulative weight crosses k/maxBin.
+ */
+function chooseCuts(
+  groupKey: Uint32Array,
+  groupWeight: Float64Array,
+  nGroups: number,
+  maxBin: number,
+  exactFloat32: boolean,
+  groupBin: Uint32Array,
+): Float32Array {
+  const cuts: number[] = [];
+  let total = 0;
+  for (let g = 0; g < nGroups; g++) total += groupWeight[g];
+  const byCount = total <= 0;
+  if (byCount) total = nGroups;
+  const step = total / maxBin;
+  let next = step;
+  let cumulative = 0;
+  for (let g = 0; g < nGroups; g++) {
+    groupBin[g] = cuts.length;
+    if (g === nGroups - 1 || cuts.length === maxBin - 1) continue;
+    cumulative += byCount ? 1 : groupWeight[g];
+    if (nGroups > maxBin && cumulative < next) continue;
+    const threshold = thresholdBetween(keyValue(groupKey[g]), keyValue(groupKey[g + 1]), exactFloat32);
+    if (threshold === undefined) continue;
+    cuts.push(threshold);
+    next = (Math.floor(cumulative / step) + 1) * step;
+  }
+  return Float32Array.from(cuts);
+}
+
+/**
+ * A float32 threshold t with a < t <= b for float32 values a < b, strictly between them when
+ * one exists (then no training value rounds to t, and the raw and float32 comparisons agree).
+ * Adjacent float32 values are only separable when the input itself is float32.
+ */
+function thresholdBetween(a: number, b: number, exactFloat32: boolean): number | undefined {
+  const up = nextFloat32Above(a);
+  if (up < b) {
+    const mid = Math.fround(a + (b - a) / 2);
+    return mid > a && mid < b ? mid : up;
+  }
+  return exactFloat32 ? b : undefined;
+}
+
+function nextFloat32Above(x: number): number {
+  if (x === 0) return 1.401298464324817e-45;
+  f32[0] = x;
+  u32[0] += x > 0 ? 1 : -1;
+  return f32[0];
+}
+
+/** Orders float32 values as unsigned integers (+0 and -0 share one key). */
+function sortableKey(x: number): number {
+  f32[0] = x === 0 ? 0 : x;
+  const bits = u32[0];
+  return bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+}
+
+function keyValue(key: number): number {
+  u32[0] = key & 0x80000000 ? (key ^ 0x80000000) >>> 0 : ~key >>> 0;
+  return f32[0];
+}
+
+/** LSD radix sort of uint32 keys with a payload, 11 bits a pass, skipping constant digits. */
+class RadixSorter {
+  private readonly keys: Uint32Array;
+  private readonly payload: Uint32Array;
+  private readonly counts = new Uint32Array(3 * 2048);
+
+  constructor(capacity: number) {
+    this.keys = new Uint32Array(capacity);
+    this.payload = new Uint32Array(capacity);
+  }
+
+  sort(keys: Uint32Array, payload: Uint32Array, n: number): void {
+    const counts = this.counts;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      counts[k & 2047]++;
+      counts[2048 + ((k >>> 11) & 2047)]++;
+      counts[4096 + (k >>> 22)]++;
+    }
+    let srcK = keys;
+    let srcP = payload;
+    let dstK = this.keys;
+    let dstP = this.payload;
+    for (let pass = 0; pass < 3; pass++) {
+      const base = pass * 2048;
+      const shift = pass * 11;
+      let sum = 0;
+      let constant = false;
+      for (let d = 0; d < 2048; d++) {
+        const count = counts[base + d];
+        if (count === n) constant = true;
+        counts[base + d] = sum;
+        sum += count;
+      }
+      if (constant) continue;
+      for (let i = 0; i < n; i++) {
+        const k = srcK[i];
+        const at = counts[base + ((k >>> shift) & 2047)]++;
+        dstK[at] = k;
+        dstP[at] = srcP[i];
+      }
+      [srcK, dstK] = [dstK, srcK];
+      [srcP, dstP] = [dstP, srcP];
+    }
+    if (srcK !== keys) {
+      keys.set(srcK.subarray(0, n));
+      payload.set(srcP.subarray(0, n));
+    }
+  }
+}
