@@ -47,7 +47,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       error: str('$.failure.Error'),
       cause: str('$.failure.Cause'),
       executionArn: str('$$.Execution.Id'),
-      finishedAt: str('$$.State.EnteredTime'),
+      executionStartedAt: str('$$.Execution.StartTime'),
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
@@ -106,7 +106,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       sourceKey: str('$.key'),
       sourceVersionId: str('$.versionId'),
       executionArn: str('$$.Execution.Id'),
-      recordedAt: str('$$.State.EnteredTime'),
+      executionStartedAt: str('$$.Execution.StartTime'),
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
@@ -121,7 +121,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       status: tasks.DynamoAttributeValue.fromString('SUCCEEDED'),
       datasetVersionId: str('$.profile.dataset.datasetVersionId'),
       executionArn: str('$$.Execution.Id'),
-      finishedAt: str('$$.State.EnteredTime'),
+      executionStartedAt: str('$$.Execution.StartTime'),
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
@@ -138,7 +138,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       sourceKey: str('$.key'),
       sourceVersionId: str('$.versionId'),
       executionArn: str('$$.Execution.Id'),
-      recordedAt: str('$$.State.EnteredTime'),
+      executionStartedAt: str('$$.Execution.StartTime'),
     },
     resultPath: sfn.JsonPath.DISCARD,
   });

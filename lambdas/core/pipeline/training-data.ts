@@ -15,9 +15,9 @@ import { type DatasetValidation, validateDataset } from '../datasets/validate-da
 export const TrainingDropEvent = z.object({
   bucket: z.string().min(3),
   key: z.string().min(1),
-  /** Null for an unversioned bucket (the local S3 emulator has no versioning). */
-  versionId: z.string().min(1).nullish(),
-  etag: z.string().min(1).nullish(),
+  /** Empty or null for an unversioned bucket (the local S3 emulator has no versioning). */
+  versionId: z.string().nullish(),
+  etag: z.string().nullish(),
   executionId: z.string().min(1).optional(),
 });
 export type TrainingDropEvent = z.output<typeof TrainingDropEvent>;
@@ -78,13 +78,13 @@ export interface ValidationStepResult {
 export async function validateTrainingDrop(event: TrainingDropEvent, spec: ProjectDataSpec, deps: DataStepDependencies, bucket: string): Promise<ValidationStepResult> {
   const layout = projectLayout(spec.projectName);
   checkOwnObject(event, layout.trainingInboxPrefix, bucket);
-  const bytes = await deps.objects.get(event.bucket, event.key, event.versionId ?? undefined);
+  const bytes = await deps.objects.get(event.bucket, event.key, event.versionId || undefined);
   const validation = validateDataset(bytes, {
     targetColumn: spec.targetColumn,
     entityIdColumn: spec.entityIdColumn,
     positiveLabel: spec.positiveLabel,
   });
-  const source = { key: event.key, versionId: event.versionId ?? undefined, etag: event.etag ?? undefined };
+  const source = { key: event.key, versionId: event.versionId || undefined, etag: event.etag || undefined };
   const datasetVersionId = datasetVersionIdFor(source, validation.sha256);
   const result: ValidationStepResult = {
     ok: validation.ok,
@@ -114,8 +114,8 @@ export async function validateTrainingDrop(event: TrainingDropEvent, spec: Proje
 export const ProfileStepInput = z.object({
   bucket: z.string().min(3),
   key: z.string().min(1),
-  versionId: z.string().min(1).nullish(),
-  etag: z.string().min(1).nullish(),
+  versionId: z.string().nullish(),
+  etag: z.string().nullish(),
   validation: z.looseObject({
     ok: z.literal(true),
     datasetVersionId: z.string().min(1),
@@ -134,7 +134,7 @@ export type ProfileStepInput = z.output<typeof ProfileStepInput>;
 export async function profileTrainingDataset(input: ProfileStepInput, spec: ProjectDataSpec, deps: DataStepDependencies, bucket: string): Promise<DatasetVersionRecord> {
   const layout = projectLayout(spec.projectName);
   checkOwnObject(input, layout.trainingInboxPrefix, bucket);
-  const bytes = await deps.objects.get(input.bucket, input.key, input.versionId ?? undefined);
+  const bytes = await deps.objects.get(input.bucket, input.key, input.versionId || undefined);
   // Validation already read this object; a hash is enough to know it is still the same bytes.
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (sha256 !== input.validation.sha256) throw new DatasetChangedError(input.key, input.validation.sha256, sha256);
@@ -154,7 +154,7 @@ export async function profileTrainingDataset(input: ProfileStepInput, spec: Proj
   );
   return buildDatasetVersionRecord({
     projectName: spec.projectName,
-    source: { key: input.key, versionId: input.versionId ?? undefined, etag: input.etag ?? undefined },
+    source: { key: input.key, versionId: input.versionId || undefined, etag: input.etag || undefined },
     validation: { ok: true, sha256, rows, columns, issues: [], issueTotals: { total: 0, byCode: {}, truncated: false } },
     baselineKeys: { statistics: keys.statistics, constraints: keys.constraints, profile: keys.profile },
     now: deps.now,

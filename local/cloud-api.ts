@@ -1,0 +1,77 @@
+/**
+ * What the `lumina` CLI (and tests) can ask of a running local cloud. `LocalCloud` in
+ * local/cloud.ts implements it in-process.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+export interface LocalCloudOptions {
+  /** Where all state lives (S3 objects, DynamoDB tables, executions, deployed stacks). @default - a fresh temporary folder, removed on stop */
+  readonly stateDir?: string;
+  /** A synthesized cloud assembly to run. @default - synthesize the app into `<stateDir>/cdk.out` */
+  readonly cdkOut?: string;
+  /** Progress and Lambda log lines. @default - silent */
+  readonly log?: (line: string) => void;
+}
+
+export interface ProjectSettings {
+  readonly name: string;
+  readonly targetColumn: string;
+  readonly entityIdColumn?: string;
+  readonly positiveLabel?: string;
+  readonly driftThreshold?: number;
+  readonly retrainingSchedule?: string;
+  readonly trainingInstanceType?: string;
+  readonly spotTraining?: boolean;
+}
+
+export interface ProjectInfo {
+  readonly name: string;
+  /** The local CloudFormation stack the product was provisioned as (SC-...). */
+  readonly stackName: string;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionInfo {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  readonly input: unknown;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface LocalEndpoints {
+  readonly s3: string;
+  readonly dynamodb: string;
+  readonly region: string;
+}
+
+export interface LocalCloudApi {
+  readonly stateDir: string;
+  readonly endpoints: LocalEndpoints;
+  /** SDK clients configured for the emulators. */
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  /** The platform's artifact bucket name. */
+  readonly artifactBucket: string;
+  /** Provisions the ML-project Service Catalog product (fails if the name is taken). */
+  createProject(settings: ProjectSettings): Promise<ProjectInfo>;
+  listProjects(): ProjectInfo[];
+  project(name: string): ProjectInfo;
+  /** Uploads a file into a project's training or inference inbox; returns the S3 key. */
+  putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }>;
+  /** Executions of the project's pipelines, newest first. */
+  listRuns(project: string): ExecutionInfo[];
+  /** Resolves when no execution is running (what a one-shot CLI command waits for before exiting). */
+  waitForIdle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}

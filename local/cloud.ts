@@ -1,0 +1,310 @@
+/**
+ * The local cloud: runs the synthesized LuminaOps app on one machine. It reads `cdk.out`,
+ * deploys the platform stack and provisioned ML-project products against in-process
+ * emulators (s3rver, dynalite, aws-local-stepfunctions, the local event bus), and wires
+ * S3 object events to EventBridge rules to Step Functions, as the templates ask.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_ACCOUNT, LOCAL_REGION, PLATFORM_STACK_NAME, buildApp } from '../lib/app';
+import type { ExecutionInfo, LocalCloudApi, LocalCloudOptions, ProjectInfo, ProjectSettings } from './cloud-api';
+import { LocalEventBus } from './events/event-bus';
+import { CloudAssembly } from './provisioner/cloud-assembly';
+import { type DeployedStack, deployTemplate } from './provisioner/provisioner';
+import { createProviders, type ProviderServices } from './provisioner/providers';
+import { type S3NotificationRecord, toEventBridgeEvent } from './provisioner/s3-events';
+import { awsClientConfig, lambdaEnvironmentForEmulators, type RunningEmulators, startEmulators } from './runtime/emulators';
+import { ExecutionService } from './runtime/execution-service';
+import { LambdaRuntime } from './runtime/lambda-runtime';
+import {
+  LocalTopics,
+  type TaskAdapters,
+  dynamoDbTaskAdapters,
+  lambdaTaskAdapters,
+  snsTaskAdapters,
+  stepFunctionsTaskAdapters,
+} from './runtime/task-adapters';
+import type { CloudFormationTemplate, JsonObject } from './template/resolver';
+
+/** Raised for a request the local cloud cannot serve (unknown project, name taken, ...). */
+export class LocalCloudError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalCloudError';
+  }
+}
+
+interface SavedState {
+  readonly projects: ProjectInfo[];
+}
+
+const PRODUCT_NAME = 'LuminaOps ML project';
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloudApi> {
+  const cloud = new LocalCloud(options);
+  try {
+    await cloud.start();
+  } catch (error) {
+    await cloud.stop();
+    throw error;
+  }
+  return cloud;
+}
+
+class LocalCloud implements LocalCloudApi {
+  readonly stateDir: string;
+  private readonly temporary: boolean;
+  private readonly log: (line: string) => void;
+  private emulators?: RunningEmulators;
+  private lambdas?: LambdaRuntime;
+  private executions?: ExecutionService;
+  private bus?: LocalEventBus;
+  private adapters?: TaskAdapters;
+  private readonly topics = new LocalTopics();
+  private readonly eventBuckets = new Set<string>();
+  private readonly productTemplates = new Map<string, string>();
+  private readonly stacks = new Map<string, DeployedStack>();
+  private readonly pendingDeliveries = new Set<Promise<unknown>>();
+  private assembly?: CloudAssembly;
+  private clients?: { s3: S3Client; dynamodb: DynamoDBClient };
+
+  constructor(private readonly options: LocalCloudOptions) {
+    this.temporary = options.stateDir === undefined;
+    this.stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-'));
+    fs.mkdirSync(this.stateDir, { recursive: true });
+    this.log = options.log ?? (() => undefined);
+  }
+
+  get endpoints() {
+    const e = this.requireStarted().emulators;
+    return { s3: e.s3Endpoint, dynamodb: e.dynamodbEndpoint, region: e.region };
+  }
+  get s3(): S3Client {
+    return this.requireStarted().clients.s3;
+  }
+  get dynamodb(): DynamoDBClient {
+    return this.requireStarted().clients.dynamodb;
+  }
+  get artifactBucket(): string {
+    const bucket = this.platform().exports[`${PLATFORM_STACK_NAME}:ArtifactBucketName`];
+    if (!bucket) throw new LocalCloudError(`the platform stack exports no ${PLATFORM_STACK_NAME}:ArtifactBucketName`);
+    return bucket;
+  }
+
+  async start(): Promise<void> {
+    const cdkOut = this.options.cdkOut ?? this.synthesize();
+    this.assembly = new CloudAssembly(cdkOut);
+    this.emulators = await startEmulators({ stateDir: this.temporary ? undefined : this.stateDir, region: LOCAL_REGION });
+    const config = awsClientConfig(this.emulators);
+    this.clients = { s3: new S3Client(config.s3), dynamodb: new DynamoDBClient(config.dynamodb) };
+    this.lambdas = new LambdaRuntime({
+      baseEnvironment: lambdaEnvironmentForEmulators(this.emulators),
+      logger: (entry) => this.log(`[${entry.functionName}] ${entry.line}`),
+    });
+    const executions = new ExecutionService({ stateDir: this.temporary ? undefined : this.stateDir });
+    this.executions = executions;
+    this.adapters = {
+      ...lambdaTaskAdapters(this.lambdas),
+      ...dynamoDbTaskAdapters(this.clients.dynamodb),
+      ...snsTaskAdapters(this.topics),
+      ...stepFunctionsTaskAdapters(executions),
+    };
+    this.bus = new LocalEventBus({
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      clock: () => new Date(),
+      newId: randomUUID,
+      targetHandlers: {
+        'arn:aws:states:': async (invocation) => {
+          const input = invocation.payload.kind === 'json' ? invocation.payload.value : invocation.payload.text;
+          await this.executions!.startExecution(invocation.targetArn, input);
+        },
+      },
+    });
+    this.emulators.s3Server.on('event', (notification: { Records: S3NotificationRecord[] }) => this.onS3Event(notification));
+
+    this.stacks.set(PLATFORM_STACK_NAME, await this.deploy(PLATFORM_STACK_NAME, this.assembly.stack(PLATFORM_STACK_NAME).template, {}));
+    for (const project of this.saved().projects) {
+      this.stacks.set(project.stackName, await this.deploy(project.stackName, this.productTemplate(), project.parameters));
+    }
+  }
+
+  async createProject(settings: ProjectSettings): Promise<ProjectInfo> {
+    if (this.saved().projects.some((p) => p.name === settings.name)) throw new LocalCloudError(`project ${settings.name} already exists`);
+    const parameters: Record<string, string> = {
+      ProjectName: settings.name,
+      TargetColumn: settings.targetColumn,
+      EntityIdColumn: settings.entityIdColumn ?? '',
+      PositiveLabel: settings.positiveLabel ?? '',
+      ...(settings.driftThreshold === undefined ? {} : { DriftThreshold: String(settings.driftThreshold) }),
+      ...(settings.retrainingSchedule === undefined ? {} : { RetrainingSchedule: settings.retrainingSchedule }),
+      ...(settings.trainingInstanceType === undefined ? {} : { TrainingInstanceType: settings.trainingInstanceType }),
+      ...(settings.spotTraining === undefined ? {} : { SpotTraining: String(settings.spotTraining) }),
+    };
+    // Service Catalog names provisioned stacks SC-<account>-pp-<id>.
+    const stackName = `SC-${LOCAL_ACCOUNT}-pp-${settings.name}`;
+    this.log(`provisioning product "${PRODUCT_NAME}" as ${stackName}`);
+    const stack = await this.deploy(stackName, this.productTemplate(), parameters);
+    this.stacks.set(stackName, stack);
+    const project: ProjectInfo = { name: settings.name, stackName, parameters: stack.parameters as Record<string, string>, outputs: stack.outputs, createdAt: new Date().toISOString() };
+    this.save({ projects: [...this.saved().projects, project] });
+    return project;
+  }
+
+  listProjects(): ProjectInfo[] {
+    return this.saved().projects;
+  }
+
+  project(name: string): ProjectInfo {
+    const found = this.saved().projects.find((p) => p.name === name);
+    if (!found) throw new LocalCloudError(`no project named ${name} (have: ${this.saved().projects.map((p) => p.name).join(', ') || 'none'})`);
+    return found;
+  }
+
+  async putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }> {
+    this.project(project);
+    const key = `projects/${project}/${kind}/inbox/${path.basename(fileName)}`;
+    await this.s3.send(new PutObjectCommand({ Bucket: this.artifactBucket, Key: key, Body: body, ContentType: 'text/csv' }));
+    return { key };
+  }
+
+  listRuns(project: string): ExecutionInfo[] {
+    const stack = this.stacks.get(this.project(project).stackName);
+    const machines = Object.values(stack?.resources ?? {}).filter((r) => r.type === 'AWS::StepFunctions::StateMachine');
+    return machines
+      .flatMap((m) => {
+        const { executions } = this.requireStarted();
+        return executions.listExecutions(m.physicalId).map((summary) => toExecutionInfo(executions.describeExecution(summary.executionArn)));
+      })
+      .sort((a, b) => b.startDate.localeCompare(a.startDate));
+  }
+
+  async waitForIdle(timeoutMs = 600_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // Deliveries start executions, and executions may emit events: settle until both are quiet.
+    for (;;) {
+      await Promise.all([...this.pendingDeliveries]);
+      const { executions } = this.requireStarted();
+      const running = executions.listExecutions(undefined, { status: 'RUNNING' });
+      await Promise.all(running.map((e) => executions.waitForExecution(e.executionArn, { timeoutMs: Math.max(1, deadline - Date.now()) })));
+      if (this.pendingDeliveries.size === 0 && executions.listExecutions(undefined, { status: 'RUNNING' }).length === 0) return;
+      if (Date.now() > deadline) throw new LocalCloudError(`still busy after ${timeoutMs} ms`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.executions?.close();
+    await this.lambdas?.close();
+    await this.emulators?.stop();
+    this.clients?.s3.destroy();
+    this.clients?.dynamodb.destroy();
+    if (this.temporary) fs.rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  private synthesize(): string {
+    const outdir = path.join(this.stateDir, 'cdk.out');
+    this.log(`synthesizing the CDK app into ${outdir}`);
+    const { app } = buildApp({ outdir, nag: false });
+    app.synth();
+    return outdir;
+  }
+
+  private async deploy(stackName: string, template: CloudFormationTemplate, parameters: Record<string, string>): Promise<DeployedStack> {
+    const started = Date.now();
+    const stack = await deployTemplate({
+      stackName,
+      template,
+      parameters,
+      providers: createProviders(this.providerServices()),
+      importValue: (name) => [...this.stacks.values()].find((s) => name in s.exports)?.exports[name],
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+    });
+    this.log(`deployed ${stackName}: ${Object.keys(stack.resources).length} resources in ${Date.now() - started} ms`);
+    return stack;
+  }
+
+  private providerServices(): ProviderServices {
+    const { clients, lambdas, executions, bus } = this.requireStarted();
+    const assembly = this.assembly!;
+    return {
+      s3: clients.s3,
+      dynamodb: clients.dynamodb,
+      enableBucketEvents: (bucket) => this.eventBuckets.add(bucket),
+      registerFunction: (fn) => {
+        if (!fn.runtime.startsWith('nodejs')) {
+          this.log(`function ${fn.name} (${fn.runtime}) is not run locally: only Node.js bundles are`);
+          return;
+        }
+        lambdas.register({ name: fn.name, arn: fn.arn, assetDir: fn.assetDir, handler: fn.handler, environment: fn.environment, timeoutSeconds: fn.timeoutSeconds, memoryMb: fn.memoryMb });
+      },
+      registerStateMachine: (machine) => executions.createStateMachine({ ...machine, adapters: this.adapters! }),
+      registerRule: (rule) => bus.addRule({ logicalId: rule.name, name: rule.name, properties: rule.properties }),
+      registerTopic: (arn) => this.topics.createTopic(arn),
+      registerAlarm: (alarm) => this.log(`alarm ${alarm.name} recorded (alarm evaluation arrives with the monitoring pipeline)`),
+      lambdaAssetDir: (code: JsonObject, metadata) => assembly.lambdaAssetDir(code, metadata),
+      productTemplate: (url) => this.productTemplates.set(PRODUCT_NAME, url),
+    };
+  }
+
+  private productTemplate(): CloudFormationTemplate {
+    const url = this.productTemplates.get(PRODUCT_NAME);
+    if (!url) throw new LocalCloudError(`the platform offers no product named "${PRODUCT_NAME}"`);
+    return this.assembly!.productTemplate(url);
+  }
+
+  private onS3Event(notification: { Records: S3NotificationRecord[] }): void {
+    for (const record of notification.Records) {
+      if (!this.eventBuckets.has(record.s3.bucket.name)) continue;
+      const event = toEventBridgeEvent(record, { account: LOCAL_ACCOUNT, region: LOCAL_REGION });
+      if (!event) continue;
+      const delivery = this.requireStarted()
+        .bus.publish(event)
+        .then((records) => {
+          for (const r of records.filter((d) => d.status !== 'delivered')) this.log(`event ${r.eventId} to ${r.targetArn} ${r.status}: ${r.error ?? ''}`);
+        })
+        .catch((error: Error) => this.log(`event delivery failed: ${error.message}`))
+        .finally(() => this.pendingDeliveries.delete(delivery));
+      this.pendingDeliveries.add(delivery);
+    }
+  }
+
+  private platform(): DeployedStack {
+    const platform = this.stacks.get(PLATFORM_STACK_NAME);
+    if (!platform) throw new LocalCloudError('the platform stack is not deployed');
+    return platform;
+  }
+
+  private saved(): SavedState {
+    const file = path.join(this.stateDir, 'projects.json');
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SavedState) : { projects: [] };
+  }
+
+  private save(state: SavedState): void {
+    fs.writeFileSync(path.join(this.stateDir, 'projects.json'), `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  private requireStarted() {
+    if (!this.emulators || !this.clients || !this.lambdas || !this.executions || !this.bus) throw new LocalCloudError('the local cloud is not started');
+    return { emulators: this.emulators, clients: this.clients, lambdas: this.lambdas, executions: this.executions, bus: this.bus };
+  }
+}
+
+function toExecutionInfo(e: { executionArn: string; stateMachineArn: string; name: string; status: ExecutionInfo['status']; startDate: Date; stopDate?: Date; input: unknown; output?: unknown; error?: string; cause?: string }): ExecutionInfo {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate.toISOString(),
+    stopDate: e.stopDate?.toISOString(),
+    input: e.input,
+    output: e.output,
+    error: e.error,
+    cause: e.cause,
+  };
+}
