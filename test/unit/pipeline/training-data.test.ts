@@ -11,7 +11,7 @@ const SPEC = { projectName: 'adherence', targetColumn: 'stopped', entityIdColumn
 const NOW = () => new Date('2026-11-22T10:00:00Z');
 
 function memoryStore(initial: Record<string, string>): ObjectStore & { objects: Map<string, Uint8Array> } {
-  const objects = new Map(Object.entries(initial).map(([k, v]) => [k, new TextEncoder().encode(v)]));
+  const objects = new Map<string, Uint8Array>(Object.entries(initial).map(([k, v]) => [k, new TextEncoder().encode(v)]));
   return {
     objects,
     async get(bucket, key) {
@@ -36,7 +36,7 @@ describe('training data steps', () => {
 
     const validation = await validateTrainingDrop(event, SPEC, { objects: store, now: NOW }, BUCKET);
     expect(validation).toMatchObject({ ok: true, rows: 4 });
-    const record = await profileTrainingDataset({ ...event, validation: { ...validation, ok: true } }, SPEC, { objects: store, now: NOW }, BUCKET);
+    const record = await profileTrainingDataset({ ...event, validation: { ...validation, ok: true as const, columns: [...validation.columns] } }, SPEC, { objects: store, now: NOW }, BUCKET);
 
     const prefix = `${BUCKET}/projects/adherence/datasets/${validation.datasetVersionId}/`;
     expect([...store.objects.keys()].filter((k) => k.startsWith(prefix)).sort()).toEqual(
@@ -75,7 +75,7 @@ describe('training data steps', () => {
     const validation = await validateTrainingDrop(event, SPEC, { objects: store, now: NOW }, BUCKET);
     await store.put(BUCKET, inbox, `${GOOD}p5,80,Glucora,7.7,0\n`, 'text/csv');
 
-    await expect(profileTrainingDataset({ ...event, validation: { ...validation, ok: true } }, SPEC, { objects: store, now: NOW }, BUCKET)).rejects.toThrow(
+    await expect(profileTrainingDataset({ ...event, validation: { ...validation, ok: true as const, columns: [...validation.columns] } }, SPEC, { objects: store, now: NOW }, BUCKET)).rejects.toThrow(
       DatasetChangedError,
     );
   });
