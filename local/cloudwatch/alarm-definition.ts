@@ -15,7 +15,6 @@ export class AlarmDefinitionError extends Error {
 }
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-export const ALARM_STATES: readonly AlarmStateValue[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
 
 export interface AlarmState {
   readonly value: AlarmStateValue;

@@ -22,6 +22,18 @@ export interface EventBridgeEvent {
   readonly detail: JsonObject;
 }
 
+/** An envelope handed to the bus is not one EventBridge could carry; names the event and field. */
+export class EventEnvelopeError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`Event ${eventId}: ${field}: ${reason}`);
+    this.name = 'EventEnvelopeError';
+  }
+}
+
 /** An envelope from elsewhere (a local service); its detail is copied in as JSON. */
 export interface EventEnvelopeInput {
   readonly version: string;
@@ -38,10 +50,13 @@ export interface EventEnvelopeInput {
 /** A JSON copy of an envelope: drops undefined members, refuses what JSON cannot hold. */
 export function normalizeEvent(input: EventEnvelopeInput): EventBridgeEvent {
   for (const field of ['version', 'id', 'detail-type', 'source', 'account', 'time', 'region'] as const) {
-    if (typeof input[field] !== 'string') throw new TypeError(`event ${String(input.id)}: "${field}" must be a string`);
+    if (typeof input[field] !== 'string') throw new EventEnvelopeError(String(input.id), field, 'must be a string');
+  }
+  if (!Array.isArray(input.resources) || input.resources.some((r) => typeof r !== 'string')) {
+    throw new EventEnvelopeError(input.id, 'resources', 'must be a list of strings');
   }
   const detail = JSON.parse(JSON.stringify(input.detail ?? {})) as unknown;
-  if (!isJsonObject(detail)) throw new TypeError(`event ${input.id}: detail must be a JSON object`);
+  if (!isJsonObject(detail)) throw new EventEnvelopeError(input.id, 'detail', 'must be a JSON object');
   return { ...input, resources: [...input.resources], detail };
 }
 

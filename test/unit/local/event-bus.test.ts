@@ -6,7 +6,7 @@ import {
   type TargetHandler,
   type TargetInvocation,
 } from '../../../local/events/event-bus';
-import type { EventBridgeEvent } from '../../../local/events/event-envelope';
+import { type EventBridgeEvent, EventEnvelopeError } from '../../../local/events/event-envelope';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -233,6 +233,13 @@ describe('local event bus: rules and delivery', () => {
     expect(queue.calls).toHaveLength(1);
     expect(queue.calls[0]).toMatchObject({ targetArn: QUEUE_ARN, deadLetter: { targetArn: PIPELINE_ARN, error: 'InvalidExecutionInput' } });
     expect(queue.calls[0]!.payload.kind === 'json' && queue.calls[0]!.payload.value).toMatchObject({ id: 's3-projects/x/training/inbox/a.csv', source: 'aws.s3' });
+  });
+
+  it('refuses to publish an envelope EventBridge could not carry, naming the field', async () => {
+    const { bus } = fixture();
+    const broken = { ...s3Created('a.csv'), source: undefined as unknown as string };
+    await expect(bus.publish(broken)).rejects.toThrow(EventEnvelopeError);
+    await expect(bus.publish(broken)).rejects.toThrow('Event s3-a.csv: source: must be a string');
   });
 
   it('records a delivery failure when the target input cannot be built', async () => {
