@@ -1,19 +1,26 @@
 /**
  * Quantile binning of features for histogram tree growing.
  *
- * Each feature gets at most `maxBin` value bins plus one missing bin (its last). Bin edges
- * are float32 thresholds, and a value's bin is the number of thresholds <= fround(value), so
- * "bin <= b" is exactly "x < thresholds[b]", the rule the model (and XGBoost, and ONNX on
- * float tensors) applies. Thresholds sit strictly between the float32 values of adjacent
- * training groups, so for every training value the raw float64 comparison agrees too.
+ * Each feature gets at most `maxBin` bins of training values, plus bin 0 below the training
+ * range and a missing bin (its last). Bin edges are float32 thresholds, and a value's bin is
+ * the number of thresholds <= fround(value), so "bin <= b" is exactly "x < thresholds[b]",
+ * the rule the model (and XGBoost, and ONNX on float tensors) applies. Thresholds sit
+ * strictly between the float32 values of adjacent training groups, so for every training
+ * value the raw float64 comparison agrees too.
  *
  * Numeric features with more distinct float32 values than `maxBin` are cut at weighted
  * quantiles (exact: a radix sort per column, no sketch); with fewer, and for categorical
  * and boolean codes, every distinct value gets its own bin.
  *
- * The binned matrix is row-major and stores *global* bin ids (binOffset[column] + local
- * bin): histogram building reads one row's bins from one cache line and indexes the
- * histogram directly, measured 1.5-2x faster than a column-major uint8 layout.
+ * The first threshold of a column lies at or below its smallest training value, so bin 0
+ * (values below the training range) is empty in training: a split after bin 0 with missing
+ * values going left is the split of missing rows from all present ones, which XGBoost
+ * also considers.
+ *
+ * The binned matrix stores *global* bin ids (binOffset[column] + local bin) twice: row-major
+ * for histogram building, which reads one row's bins at once and indexes the histogram
+ * directly (measured 1.5-2x faster than column-major uint8 bins), and column-major for
+ * partitioning a node's rows on one feature, which then reads one contiguous column.
  */
 import type { FeatureSpec } from './model';
 import { TrainingInputError } from './training-errors';
@@ -26,7 +33,10 @@ export interface FeatureMatrix {
 }
 
 export interface BinCuts {
-  /** Per column, ascending: value bin b holds thresholds[b-1] <= x < thresholds[b]. */
+  /**
+   * Per column, ascending: value bin b holds thresholds[b-1] <= x < thresholds[b]. The first
+   * is at or below the smallest training value; a column without values has none.
+   */
   readonly thresholds: readonly Float32Array[];
   /**
    * First global bin of each column (length nCols + 1; the last entry is the total). Column c
@@ -40,10 +50,12 @@ export interface BinnedMatrix {
   readonly nCols: number;
   /** Row-major global bin ids. */
   readonly bins: Uint16Array | Uint32Array;
+  /** The same ids column-major: column c, row r at columns[c * nRows + r]. */
+  readonly columns: Uint16Array | Uint32Array;
 }
 
 export interface BinningOptions {
-  /** Most value bins per column (the missing bin comes on top). @default 256 */
+  /** Most bins of training values per column (bin 0 and the missing bin come on top). @default 256 */
   readonly maxBin?: number;
   /** Row weights for the quantiles. @default every row weighs 1 */
   readonly weights?: Float64Array;
@@ -94,11 +106,17 @@ export function binTrainingFeatures(
   const { values, nRows, nCols } = matrix;
   const weights = options.weights;
   const exactFloat32 = values instanceof Float32Array;
-  const bins = allocateBins(nRows * nCols, nCols * (Math.min(maxBin, nRows) + 1), options.shared === true);
+  const maxTotalBins = nCols * (Math.min(maxBin, nRows) + 2);
+  const shared = options.shared === true;
+  const bins = allocateBins(nRows * nCols, maxTotalBins, shared);
+  const columns = allocateBins(nRows * nCols, maxTotalBins, shared);
   const binOffset = new Int32Array(nCols + 1);
   const thresholds: Float32Array[] = [];
 
-  const keys = new Uint32Array(nRows);
+  // keys first holds each value as float32, then (in place) its sortable bits.
+  const keyBuffer = new ArrayBuffer(4 * nRows);
+  const floats = new Float32Array(keyBuffer);
+  const keys = new Uint32Array(keyBuffer);
   const rows = new Uint32Array(nRows);
   const sorter = new RadixSorter(nRows);
   const rowBin = new Uint32Array(nRows);
@@ -108,17 +126,25 @@ export function binTrainingFeatures(
 
   for (let c = 0; c < nCols; c++) {
     const spec = specs[c];
+    const coded = spec.type !== 'float';
+    const maxCode = spec.type === 'boolean' ? 1 : Infinity;
     let k = 0;
+    let min = Infinity;
     for (let r = 0; r < nRows; r++) {
       const x = values[r * nCols + c];
       if (x !== x) {
         rowBin[r] = MISSING;
         continue;
       }
-      checkValue(x, spec, field, r);
-      keys[k] = sortableKey(x);
+      if (x > FLOAT32_MAX || x < -FLOAT32_MAX || (coded && (x < 0 || x > maxCode || x !== Math.floor(x)))) checkValue(x, spec, field, r);
+      if (x < min) min = x;
+      floats[k] = x + 0; // -0 becomes +0: one key per value
       rows[k] = r;
       k++;
+    }
+    for (let i = 0; i < k; i++) {
+      const bits = keys[i];
+      keys[i] = (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
     }
     sorter.sort(keys, rows, k);
 
@@ -133,7 +159,7 @@ export function binTrainingFeatures(
         nGroups++;
       }
     }
-    const cuts = chooseCuts(groupKey, groupWeight, nGroups, maxBin, exactFloat32, groupBin);
+    const cuts = chooseCuts(groupKey, groupWeight, nGroups, maxBin, exactFloat32, lowerEdge(min), groupBin);
     thresholds.push(cuts);
 
     let g = 0;
@@ -143,13 +169,15 @@ export function binTrainingFeatures(
     }
     const offset = binOffset[c];
     const missing = offset + cuts.length + 1;
+    const column = columns.subarray(c * nRows, (c + 1) * nRows);
     for (let r = 0; r < nRows; r++) {
       const b = rowBin[r];
-      bins[r * nCols + c] = b === MISSING ? missing : offset + b;
+      column[r] = b === MISSING ? missing : offset + b;
     }
     binOffset[c + 1] = missing + 1;
   }
-  return { cuts: { thresholds, binOffset }, binned: { nRows, nCols, bins } };
+  transpose(columns, bins, nRows, nCols);
+  return { cuts: { thresholds, binOffset }, binned: { nRows, nCols, bins, columns } };
 }
 
 /** Bins other rows (a validation set, new data) with cuts learned from training features. */
@@ -166,21 +194,36 @@ export function binFeatures(
     throw new TrainingInputError(field, `has ${nCols} columns but the bin cuts were learned on ${cuts.thresholds.length}`);
   }
   const bins = allocateBins(nRows * nCols, cuts.binOffset[nCols], options.shared === true);
+  const columns = allocateBins(nRows * nCols, cuts.binOffset[nCols], options.shared === true);
   for (let c = 0; c < nCols; c++) {
     const th = cuts.thresholds[c];
     const offset = cuts.binOffset[c];
     const missing = missingBin(cuts, c);
+    const column = columns.subarray(c * nRows, (c + 1) * nRows);
     for (let r = 0; r < nRows; r++) {
       const x = values[r * nCols + c];
       if (x !== x) {
-        bins[r * nCols + c] = missing;
+        column[r] = missing;
       } else {
         checkValue(x, specs[c], field, r);
-        bins[r * nCols + c] = offset + valueBin(th, x);
+        column[r] = offset + valueBin(th, x);
       }
+      bins[r * nCols + c] = column[r];
     }
   }
-  return { nRows, nCols, bins };
+  return { nRows, nCols, bins, columns };
+}
+
+/** Column-major to row-major, in blocks of rows so the written block stays in cache. */
+function transpose(columns: Uint16Array | Uint32Array, bins: Uint16Array | Uint32Array, nRows: number, nCols: number): void {
+  const block = 512;
+  for (let start = 0; start < nRows; start += block) {
+    const end = Math.min(nRows, start + block);
+    for (let c = 0; c < nCols; c++) {
+      const base = c * nRows;
+      for (let r = start; r < end; r++) bins[r * nCols + c] = columns[base + r];
+    }
+  }
 }
 
 function checkShape(matrix: FeatureMatrix, specs: readonly FeatureSpec[], field: string): void {
@@ -219,9 +262,9 @@ function allocateBins(length: number, maxTotalBins: number, shared: boolean): Ui
 }
 
 /**
- * Picks the thresholds between adjacent distinct values (groups) and writes each group's
- * local bin into groupBin. Every boundary is a candidate when there are at most maxBin
- * groups; otherwise the boundaries where the cumulative weight crosses k/maxBin.
+ * Picks the thresholds: the lower edge, then cuts between adjacent distinct values (groups),
+ * and writes each group's local bin into groupBin. Every boundary is a cut when there are
+ * at most maxBin groups; otherwise the boundaries where the cumulative weight crosses k/maxBin.
  */
 function chooseCuts(
   groupKey: Uint32Array,
@@ -229,9 +272,11 @@ function chooseCuts(
   nGroups: number,
   maxBin: number,
   exactFloat32: boolean,
+  lower: number,
   groupBin: Uint32Array,
 ): Float32Array {
-  const cuts: number[] = [];
+  if (nGroups === 0) return new Float32Array(0);
+  const cuts: number[] = [lower];
   let total = 0;
   for (let g = 0; g < nGroups; g++) total += groupWeight[g];
   const byCount = total <= 0;
@@ -241,7 +286,7 @@ function chooseCuts(
   let cumulative = 0;
   for (let g = 0; g < nGroups; g++) {
     groupBin[g] = cuts.length;
-    if (g === nGroups - 1 || cuts.length === maxBin - 1) continue;
+    if (g === nGroups - 1 || cuts.length === maxBin) continue;
     cumulative += byCount ? 1 : groupWeight[g];
     if (nGroups > maxBin && cumulative < next) continue;
     const threshold = thresholdBetween(keyValue(groupKey[g]), keyValue(groupKey[g + 1]), exactFloat32);
@@ -266,6 +311,12 @@ function thresholdBetween(a: number, b: number, exactFloat32: boolean): number |
   return exactFloat32 ? b : undefined;
 }
 
+/** The largest float32 at or below x: no value >= x falls under it, raw or rounded to float32. */
+function lowerEdge(x: number): number {
+  const f = Math.fround(x);
+  return f <= x ? f : -nextFloat32Above(-f);
+}
+
 function nextFloat32Above(x: number): number {
   if (x === 0) return 1.401298464324817e-45;
   f32[0] = x;
@@ -273,13 +324,7 @@ function nextFloat32Above(x: number): number {
   return f32[0];
 }
 
-/** Orders float32 values as unsigned integers (+0 and -0 share one key). */
-function sortableKey(x: number): number {
-  f32[0] = x === 0 ? 0 : x;
-  const bits = u32[0];
-  return bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
-}
-
+/** The float32 value of a sortable key (sign bit flipped for positives, all bits for negatives). */
 function keyValue(key: number): number {
   u32[0] = key & 0x80000000 ? (key ^ 0x80000000) >>> 0 : ~key >>> 0;
   return f32[0];

@@ -2,20 +2,20 @@
  * Histogram gradient-boosted trees for binary:logistic and reg:squarederror, producing a
  * GbdtModel in XGBoost's layout (see model.ts).
  *
- * Features are quantile-binned once (binning.ts); each round computes gradients, samples
- * rows and features (seeded), grows a tree (tree-grower.ts) whose histograms are built by
- * nThreads engines split by features (histogram-engine.ts), and adds the tree to the
- * margins. The model is bit-identical for the same inputs and seed whatever nThreads is.
- * With a validation set the validation metric (logloss / rmse) is tracked every round;
- * early stopping keeps the best round and drops the trees after it.
+ * Features are quantile-binned once (binning.ts); each round samples rows and features
+ * (seeded), grows a tree (tree-grower.ts) and adds it to the margins; gradients, histograms,
+ * partitions and split search run on nThreads engines (boosting-engine.ts). The model is
+ * bit-identical for the same inputs and seed whatever nThreads is. With a validation set
+ * the validation metric (logloss / rmse) is tracked every round; early stopping keeps the
+ * best round and drops the trees after it.
  */
 import { binFeatures, binTrainingFeatures, type FeatureMatrix } from './binning';
-import { HistogramEngines } from './histogram-engine';
+import { BoostingEngines, type GradientSums } from './boosting-engine';
 import type { FeatureSpec, GbdtModel, Objective, Tree } from './model';
 import { TrainingAbortedError, TrainingInputError } from './training-errors';
-import { objectiveFunctions, type EvalMetric } from './training-objective';
+import { baseMargin, evalMetric, metricFromSums, metricValue, type EvalMetric } from './training-objective';
 import { resolveTrainingParams, type ResolvedTrainingParams, type TrainingParams } from './training-params';
-import { T, TreeGrower, addLeavesToMargins, addTreeToMargins } from './tree-grower';
+import { TreeGrower, addLeavesToMargins, addTreeToMargins } from './tree-grower';
 
 export type { FeatureMatrix } from './binning';
 export { TrainingAbortedError, TrainingInputError } from './training-errors';
@@ -86,7 +86,7 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
   checkInput(input, p);
 
   const { nRows, nCols } = input.features;
-  const engines = HistogramEngines.start(p.nThreads, nCols);
+  const engines = BoostingEngines.start(p.nThreads, nCols);
   try {
     const shared = engines.threads > 1;
     const { cuts, binned } = binTrainingFeatures(input.features, input.featureSpecs, { maxBin: p.maxBin, weights: input.weights, shared });
@@ -94,18 +94,35 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
     const validationBins = validation && binFeatures(validation.features, input.featureSpecs, cuts, { field: 'validation.features' });
     const binningMs = now() - started;
 
-    const gradHess = new Float64Array(allocate(16 * nRows, shared));
+    const objective = input.objective;
+    const metricWeights = float64(nRows, shared, input.weights ?? 1);
+    const gradWeights = gradientWeights(input, metricWeights, p.scalePosWeight, shared);
+    const margin = baseMargin(objective, input.labels, gradWeights, p.baseScore);
+    const margins = float64(nRows, shared, margin);
+    const gradHess = float64(2 * nRows, shared, 0);
     const rowIndex = new Uint32Array(allocate(4 * nRows, shared));
+    const scratch = new Uint32Array(allocate(4 * nRows, shared));
     const featureActive = new Uint8Array(allocate(nCols, shared)).fill(1);
-    engines.attach({ bins: binned.bins, nCols, binOffset: cuts.binOffset, gradHess, rowIndex, featureActive, lambda: p.lambda, alpha: p.alpha, minChildWeight: p.minChildWeight });
-    const grower = new TreeGrower(engines, binned, cuts, rowIndex, p);
-
-    const objective = objectiveFunctions(input.objective);
-    const metricWeights = input.weights ?? new Float64Array(nRows).fill(1);
-    const gradWeights = gradientWeights(input, metricWeights, p.scalePosWeight);
-    const baseMargin = objective.baseMargin(input.labels, gradWeights, p.baseScore);
-    const margins = new Float64Array(nRows).fill(baseMargin);
-    const validationMargins = validation && new Float64Array(validation.labels.length).fill(baseMargin);
+    engines.attach({
+      objective,
+      margins,
+      labels: float64(nRows, shared, input.labels),
+      gradWeights,
+      metricWeights,
+      bins: binned.bins,
+      columns: binned.columns,
+      nCols,
+      binOffset: cuts.binOffset,
+      gradHess,
+      rowIndex,
+      scratch,
+      featureActive,
+      lambda: p.lambda,
+      alpha: p.alpha,
+      minChildWeight: p.minChildWeight,
+    });
+    const grower = new TreeGrower(engines, cuts, p);
+    const validationMargins = validation && new Float64Array(validation.labels.length).fill(margin);
     const validationWeights = validation && (validation.weights ?? new Float64Array(validation.labels.length).fill(1));
     const random = createRandom(p.seed);
 
@@ -114,38 +131,32 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
     const validationLoss: number[] = [];
     let bestIteration = 0;
     let stoppedEarly = false;
-    objective.gradients(margins, input.labels, gradWeights, metricWeights, gradHess);
+    let sums = engines.gradients(true);
     for (let round = 0; round < p.nEstimators; round++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) throw new TrainingAbortedError(round);
 
-      let t0 = performance.now();
-      const sample = sampleRows(random, p.subsample, gradHess, rowIndex);
+      const sample = p.subsample < 1 ? sampleRows(random, p.subsample, gradHess, rowIndex) : allRows(rowIndex, sums);
       sampleFeatures(random, p.colsampleByTree, featureActive);
-      T.sample = (T.sample ?? 0) + performance.now() - t0; t0 = performance.now();
       const grown = grower.grow(sample.count, sample.gradSum, sample.hessSum);
-      T.grow = (T.grow ?? 0) + performance.now() - t0; t0 = performance.now();
       trees.push(grown.tree);
       if (sample.count === nRows) addLeavesToMargins(grown, rowIndex, margins);
       else addTreeToMargins(grown, binned, margins);
 
-      T.margins = (T.margins ?? 0) + performance.now() - t0; t0 = performance.now();
       let validationValue: number | undefined;
       if (validation && validationBins && validationMargins && validationWeights) {
         addTreeToMargins(grown, validationBins, validationMargins);
-        validationValue = objective.metricValue(validationMargins, validation.labels, validationWeights);
+        validationValue = metricValue(objective, validationMargins, validation.labels, validationWeights);
         validationLoss.push(validationValue);
         if (validationValue < validationLoss[bestIteration]) bestIteration = round;
         stoppedEarly = p.earlyStoppingRounds !== undefined && round - bestIteration >= p.earlyStoppingRounds && round < p.nEstimators - 1;
       } else {
         bestIteration = round;
       }
+      // The next round's gradients come with the training metric at the current margins.
       const last = stoppedEarly || round === p.nEstimators - 1;
-      // The next round's gradients come with the metric at the current margins.
-      const trainValue = last
-        ? objective.metricValue(margins, input.labels, metricWeights)
-        : objective.gradients(margins, input.labels, gradWeights, metricWeights, gradHess);
-      T.gradients = (T.gradients ?? 0) + performance.now() - t0;
+      sums = engines.gradients(!last);
+      const trainValue = metricFromSums(objective, sums.lossSum, sums.weightSum);
       trainLoss.push(trainValue);
       options.onProgress?.({ round, trainLoss: trainValue, validationLoss: validationValue, elapsedMs: now() - started });
       if (stoppedEarly) break;
@@ -154,17 +165,16 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
     const early = p.earlyStoppingRounds !== undefined;
     const model: GbdtModel = {
       objective: input.objective,
-      baseMargin,
+      baseMargin: margin,
       features: input.featureSpecs.map((spec) => ({ ...spec })),
       trees: early ? trees.slice(0, bestIteration + 1) : trees,
       ...(early ? { bestIteration } : {}),
     };
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(T).map(([k, v]) => [k, Math.round(v)])))); for (const k of Object.keys(T)) delete T[k];
     const report: TrainingReport = {
       rounds: trees.length,
       bestIteration,
       stoppedEarly,
-      metric: objective.metric,
+      metric: evalMetric(objective),
       trainLoss,
       validationLoss,
       threads: engines.threads,
@@ -181,10 +191,22 @@ function allocate(bytes: number, shared: boolean): ArrayBufferLike {
   return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
 
+/** A float64 array (shared when the engines run threads) filled with a value or a copy of an array. */
+function float64(length: number, shared: boolean, content: number | Float64Array): Float64Array {
+  const array = new Float64Array(allocate(8 * length, shared));
+  if (typeof content === 'number') array.fill(content);
+  else array.set(content);
+  return array;
+}
+
 /** Sample weights times scalePosWeight on positive rows. */
-function gradientWeights(input: TrainingInput, weights: Float64Array, scalePosWeight: number): Float64Array {
+function gradientWeights(input: TrainingInput, weights: Float64Array, scalePosWeight: number, shared: boolean): Float64Array {
   if (input.objective !== 'binary:logistic' || scalePosWeight === 1) return weights;
-  return weights.map((w, r) => (input.labels[r] === 1 ? w * scalePosWeight : w));
+  const scaled = float64(weights.length, shared, weights);
+  input.labels.forEach((y, r) => {
+    if (y === 1) scaled[r] *= scalePosWeight;
+  });
+  return scaled;
 }
 
 interface RowSample {
@@ -193,13 +215,19 @@ interface RowSample {
   readonly hessSum: number;
 }
 
-/** Puts this round's rows (all, or a seeded Bernoulli sample) at the front of rowIndex. */
+/** Every row in order; the engines already summed their gradients. */
+function allRows(rowIndex: Uint32Array, sums: GradientSums): RowSample {
+  for (let r = 0; r < rowIndex.length; r++) rowIndex[r] = r;
+  return { count: rowIndex.length, gradSum: sums.gradSum, hessSum: sums.hessSum };
+}
+
+/** Puts a seeded Bernoulli sample of the rows at the front of rowIndex. */
 function sampleRows(random: () => number, subsample: number, gradHess: Float64Array, rowIndex: Uint32Array): RowSample {
   let count = 0;
   let gradSum = 0;
   let hessSum = 0;
   for (let r = 0; r < rowIndex.length; r++) {
-    if (subsample < 1 && random() >= subsample) continue;
+    if (random() >= subsample) continue;
     rowIndex[count++] = r;
     gradSum += gradHess[2 * r];
     hessSum += gradHess[2 * r + 1];

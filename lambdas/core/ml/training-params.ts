@@ -97,7 +97,7 @@ export function resolveTrainingParams(params: TrainingParams, objective: Objecti
     throw new TrainingInputError('params.growPolicy', `must be 'depthwise' or 'lossguide' (got ${String(p.growPolicy)})`);
   }
   const minDepth = p.growPolicy === 'lossguide' ? 0 : 1;
-  const resolved: ResolvedTrainingParams = {
+  return {
     nEstimators: integer('nEstimators', p.nEstimators, 1, 100_000),
     learningRate: number('learningRate', p.learningRate, { above: 0, max: 1 }),
     maxDepth: integer('maxDepth', p.maxDepth, minDepth, 30, p.growPolicy === 'depthwise' ? " for growPolicy 'depthwise'" : ''),
@@ -121,7 +121,6 @@ export function resolveTrainingParams(params: TrainingParams, objective: Objecti
     seed: integer('seed', p.seed, -(2 ** 31), 2 ** 32 - 1),
     nThreads: integer('nThreads', p.nThreads, 1, 64),
   };
-  return resolved;
 }
 
 function withoutUndefined(params: TrainingParams): TrainingParams {

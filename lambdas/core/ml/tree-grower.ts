@@ -6,10 +6,12 @@
  *
  * Rows of a node are a contiguous range of the row index; a split partitions the range
  * stably (rows stay ascending, which keeps histogram reads local). Only the smaller child's
- * histogram is built; the larger one is its parent minus the smaller one.
+ * histogram is built; the larger one is its parent minus the smaller one. The work runs on
+ * the boosting engines: a big node shared by all of them, smaller nodes of a level each
+ * whole on one engine (partition included).
  */
 import type { BinCuts, BinnedMatrix } from './binning';
-import { HistogramEngines, MAX_SPLITS_PER_BATCH, type SplitCandidate } from './histogram-engine';
+import { BoostingEngines, MAX_SPLITS_PER_BATCH, type SplitCandidate } from './boosting-engine';
 import type { Tree } from './model';
 import type { GrowPolicy } from './training-params';
 
@@ -41,33 +43,30 @@ const MIN_GAIN = 1e-6;
 interface Node {
   readonly id: number;
   readonly depth: number;
-  readonly begin: number;
-  readonly end: number;
+  begin: number;
+  end: number;
   readonly grad: number;
   readonly hess: number;
   slot: number;
   ticket: number;
+  /** Split job running this node's split, or -1. */
+  job: number;
+  /** Slot its split job builds the smaller child into, or -1. */
+  jobSlot: number;
   candidate: SplitCandidate | undefined;
   split: SplitCandidate | undefined;
   left: number;
   right: number;
 }
 
-export const T: Record<string, number> = {};
-const tick = (k: string, t0: number) => { T[k] = (T[k] ?? 0) + performance.now() - t0; };
 export class TreeGrower {
-  private readonly scratch: Uint32Array;
   private nodes: Node[] = [];
 
   constructor(
-    private readonly engines: HistogramEngines,
-    private readonly binned: BinnedMatrix,
+    private readonly engines: BoostingEngines,
     private readonly cuts: BinCuts,
-    private readonly rowIndex: Uint32Array,
     private readonly shape: TreeShape,
-  ) {
-    this.scratch = new Uint32Array(binned.nRows);
-  }
+  ) {}
 
   /** Grows a tree on rowIndex[0..nRows) whose gradients sum to gradSum and hessians to hessSum. */
   grow(nRows: number, gradSum: number, hessSum: number): GrownTree {
@@ -77,9 +76,7 @@ export class TreeGrower {
       root.slot = this.engines.allocateSlot();
       this.engines.build(root.slot, 0, nRows);
       root.ticket = this.engines.find(root.slot, gradSum, hessSum);
-      const t1 = performance.now();
       this.engines.flush();
-      tick('flushRoot', t1);
       root.candidate = this.engines.candidate(root.ticket);
     }
     if (this.shape.growPolicy === 'depthwise') this.growDepthwise(root);
@@ -98,12 +95,15 @@ export class TreeGrower {
       const next: Node[] = [];
       for (let start = 0; start < splitting.length; start += MAX_SPLITS_PER_BATCH) {
         const batch = splitting.slice(start, start + MAX_SPLITS_PER_BATCH);
-        const children = batch.flatMap((node) => this.split(node));
-        const t1 = performance.now();
+        const owners = this.assignOwners(batch);
+        batch.forEach((node, i) => (owners[i] === -1 ? this.splitShared(node) : this.queueSplitJob(node, owners[i])));
         this.engines.flush();
-        tick('flush', t1);
-        for (const child of children) this.collect(child);
-        next.push(...children);
+        for (const node of batch) {
+          if (node.job >= 0) this.finishSplitJob(node);
+          const children = [this.nodes[node.left], this.nodes[node.right]];
+          for (const child of children) this.collect(child);
+          next.push(...children);
+        }
       }
       level = next;
     }
@@ -118,10 +118,10 @@ export class TreeGrower {
     while (maxLeaves === 0 || leaves < maxLeaves) {
       const node = queue.pop();
       if (node === undefined) break;
-      const children = this.split(node);
+      this.splitShared(node);
       leaves++;
       this.engines.flush();
-      for (const child of children) {
+      for (const child of [this.nodes[node.left], this.nodes[node.right]]) {
         this.collect(child);
         if (this.canSplit(child)) queue.push(child);
         else this.releaseSlot(child);
@@ -131,7 +131,22 @@ export class TreeGrower {
   }
 
   private addNode(depth: number, begin: number, end: number, grad: number, hess: number): Node {
-    const node: Node = { id: this.nodes.length, depth, begin, end, grad, hess, slot: -1, ticket: -1, candidate: undefined, split: undefined, left: -1, right: -1 };
+    const node: Node = {
+      id: this.nodes.length,
+      depth,
+      begin,
+      end,
+      grad,
+      hess,
+      slot: -1,
+      ticket: -1,
+      job: -1,
+      jobSlot: -1,
+      candidate: undefined,
+      split: undefined,
+      left: -1,
+      right: -1,
+    };
     this.nodes.push(node);
     return node;
   }
@@ -141,46 +156,134 @@ export class TreeGrower {
     return c !== undefined && c.feature >= 0 && c.gain > MIN_GAIN && c.gain >= this.shape.gamma;
   }
 
-  /** Whether a node may still split: depth left, two rows, and enough hessian for two children. */
-  private mayGrow(node: Node): boolean {
+  /**
+   * Whether a node may still split: depth left, enough hessian for two children, and (once
+   * its rows are known) two rows; split jobs check the rows themselves.
+   */
+  private mayGrow(node: Node, rowsKnown = true): boolean {
     const { maxDepth, minChildWeight } = this.shape;
     return (
       (maxDepth === 0 || node.depth < maxDepth) &&
-      node.end - node.begin >= 2 &&
+      (!rowsKnown || rowsOf(node) >= 2) &&
       node.hess > 0 &&
       node.hess >= 2 * minChildWeight * (1 - 1e-9)
     );
   }
 
-  /** Partitions the node's rows and queues its children's histograms and split searches. */
-  private split(node: Node): [Node, Node] {
+  /** Adds the node's two children; their rows are set by the partition. */
+  private addChildren(node: Node): [Node, Node] {
     const split = node.candidate as SplitCandidate;
     node.split = split;
-    const t0 = performance.now();
-    const middle = this.partition(node.begin, node.end, split);
-    tick('partition', t0);
-    const left = this.addNode(node.depth + 1, node.begin, middle, split.gradLeft, split.hessLeft);
-    const right = this.addNode(node.depth + 1, middle, node.end, node.grad - split.gradLeft, node.hess - split.hessLeft);
+    const left = this.addNode(node.depth + 1, node.begin, node.end, split.gradLeft, split.hessLeft);
+    const right = this.addNode(node.depth + 1, node.begin, node.end, node.grad - split.gradLeft, node.hess - split.hessLeft);
     node.left = left.id;
     node.right = right.id;
+    return [left, right];
+  }
 
+  /**
+   * Splits a node with the work shared by all engines: partitions here, then queues the
+   * children's histograms (the smaller one built, the larger one its parent's minus it, in
+   * the parent's slot) and split searches.
+   */
+  private splitShared(node: Node): void {
+    const [left, right] = this.addChildren(node);
+    const split = node.split as SplitCandidate;
+    const middle = this.engines.partition(node.begin, node.end, split.feature, this.leftMax(split), this.missing(split), split.defaultLeft);
+    left.end = middle;
+    right.begin = middle;
     const growLeft = this.mayGrow(left);
     const growRight = this.mayGrow(right);
-    if (growLeft || growRight) {
-      const [small, large] = left.end - left.begin <= right.end - right.begin ? [left, right] : [right, left];
-      small.slot = this.engines.allocateSlot();
-      this.engines.build(small.slot, small.begin, small.end);
-      this.engines.subtract(node.slot, small.slot);
-      large.slot = node.slot;
-      node.slot = -1;
-      for (const [child, grows] of [[left, growLeft], [right, growRight]] as const) {
-        if (grows) child.ticket = this.engines.find(child.slot, child.grad, child.hess);
-        else this.releaseSlot(child);
-      }
-    } else {
+    if (!growLeft && !growRight) {
       this.releaseSlot(node);
+      return;
     }
-    return [left, right];
+    const [small, large] = smallerFirst(left, right);
+    small.slot = this.engines.allocateSlot();
+    this.engines.build(small.slot, small.begin, small.end);
+    this.engines.subtract(node.slot, small.slot);
+    large.slot = node.slot;
+    node.slot = -1;
+    for (const [child, grows] of [[left, growLeft], [right, growRight]] as const) {
+      if (grows) child.ticket = this.engines.find(child.slot, child.grad, child.hess);
+      else this.releaseSlot(child);
+    }
+  }
+
+  /** Queues the same work as one split job for one engine; finishSplitJob() reads its outcome. */
+  private queueSplitJob(node: Node, owner: number): void {
+    const [left, right] = this.addChildren(node);
+    const split = node.split as SplitCandidate;
+    const growLeft = this.mayGrow(left, false);
+    const growRight = this.mayGrow(right, false);
+    node.jobSlot = growLeft || growRight ? this.engines.allocateSlot() : -1;
+    left.ticket = growLeft ? this.engines.reserveFind(left.grad, left.hess, owner) : -1;
+    right.ticket = growRight ? this.engines.reserveFind(right.grad, right.hess, owner) : -1;
+    node.job = this.engines.splitJob(
+      {
+        begin: node.begin,
+        end: node.end,
+        column: split.feature,
+        leftMax: this.leftMax(split),
+        missingBin: this.missing(split),
+        missingLeft: split.defaultLeft,
+        parentSlot: node.slot,
+        newSlot: node.jobSlot,
+        leftTicket: left.ticket,
+        rightTicket: right.ticket,
+      },
+      owner,
+    );
+  }
+
+  private finishSplitJob(node: Node): void {
+    const left = this.nodes[node.left];
+    const right = this.nodes[node.right];
+    const middle = this.engines.jobMiddle(node.job);
+    left.end = middle;
+    right.begin = middle;
+    if (node.jobSlot < 0) {
+      this.releaseSlot(node);
+      return;
+    }
+    const [small, large] = smallerFirst(left, right);
+    small.slot = node.jobSlot;
+    large.slot = node.slot;
+    node.slot = -1;
+    for (const child of [left, right]) if (child.ticket < 0) this.releaseSlot(child);
+  }
+
+  /**
+   * Spreads a level's splits over the engines, weighed by rows: a node larger than an
+   * engine's fair share is shared by features (-1); the others go whole to the least loaded
+   * engine, largest first, which keeps every engine on full rows. Any assignment gives the
+   * same tree.
+   */
+  private assignOwners(batch: readonly Node[]): number[] {
+    const nEngines = this.engines.threads;
+    const cost = batch.map(rowsOf);
+    const share = cost.reduce((a, b) => a + b, 0) / nEngines;
+    const owners: number[] = cost.map((c) => (nEngines === 1 || c > share ? -1 : 0));
+    const load = new Array<number>(nEngines).fill(0);
+    cost.forEach((c, i) => {
+      if (owners[i] === -1) load.forEach((_, e) => (load[e] += c / nEngines));
+    });
+    const order = cost.map((_, i) => i).filter((i) => owners[i] !== -1);
+    order.sort((a, b) => cost[b] - cost[a] || a - b);
+    for (const i of order) {
+      const e = load.indexOf(Math.min(...load));
+      owners[i] = e;
+      load[e] += cost[i];
+    }
+    return owners;
+  }
+
+  private leftMax(split: SplitCandidate): number {
+    return this.cuts.binOffset[split.feature] + split.bin;
+  }
+
+  private missing(split: SplitCandidate): number {
+    return this.cuts.binOffset[split.feature + 1] - 1;
   }
 
   private collect(node: Node): void {
@@ -190,32 +293,6 @@ export class TreeGrower {
   private releaseSlot(node: Node): void {
     if (node.slot >= 0) this.engines.releaseSlot(node.slot);
     node.slot = -1;
-  }
-
-  /** Stable partition of rowIndex[begin..end) by the split; returns where the right side starts. */
-  private partition(begin: number, end: number, split: SplitCandidate): number {
-    const { bins, nCols } = this.binned;
-    const rows = this.rowIndex;
-    const scratch = this.scratch;
-    const feature = split.feature;
-    const leftMax = this.cuts.binOffset[feature] + split.bin;
-    const missing = this.cuts.binOffset[feature + 1] - 1;
-    const missingLeft = split.defaultLeft ? 1 : 0;
-    let nLeft = begin;
-    let nRight = 0;
-    // Branch-free: the side is a coin flip per row, and mispredicted branches cost more than
-    // writing every row to both places and advancing one cursor.
-    for (let i = begin; i < end; i++) {
-      const r = rows[i];
-      const b = bins[r * nCols + feature];
-      const left = (((leftMax - b) >>> 31) ^ 1) | ((((b ^ missing) - 1) >>> 31) & missingLeft);
-      rows[nLeft] = r;
-      scratch[nRight] = r;
-      nLeft += left;
-      nRight += left ^ 1;
-    }
-    rows.set(scratch.subarray(0, nRight), nLeft);
-    return nLeft;
   }
 
   private toTree(): GrownTree {
@@ -252,8 +329,8 @@ export class TreeGrower {
       tree.threshold[i] = this.cuts.thresholds[split.feature][split.bin];
       tree.defaultLeft[i] = split.defaultLeft ? 1 : 0;
       tree.gain[i] = split.gain;
-      splitBin[i] = this.cuts.binOffset[split.feature] + split.bin;
-      missingBin[i] = this.cuts.binOffset[split.feature + 1] - 1;
+      splitBin[i] = this.leftMax(split);
+      missingBin[i] = this.missing(split);
     }
     return { tree, splitBin, missingBin, rowBegin, rowEnd };
   }
@@ -284,6 +361,14 @@ export function addLeavesToMargins(grown: GrownTree, rowIndex: Uint32Array, marg
     const value = leafValue[node];
     for (let i = grown.rowBegin[node]; i < grown.rowEnd[node]; i++) margins[rowIndex[i]] += value;
   }
+}
+
+function rowsOf(node: Node): number {
+  return node.end - node.begin;
+}
+
+function smallerFirst(left: Node, right: Node): [Node, Node] {
+  return rowsOf(left) <= rowsOf(right) ? [left, right] : [right, left];
 }
 
 function softThreshold(g: number, alpha: number): number {
