@@ -30,6 +30,7 @@ import {
   type PlannedTask,
   planTaskOverrides,
   type StepFunctionsBackend,
+  TaskAbortedError,
   type TaskAdapters,
 } from './task-adapters';
 
@@ -183,6 +184,8 @@ interface ExecutionRecord {
   cause?: string;
   history: HistoryEvent[];
   historyEventCount: number;
+  /** Start order, to order executions that started within the same millisecond. */
+  sequence: number;
   abort?: () => void;
   stopRequest?: { error?: string; cause?: string };
   done: Promise<void>;
@@ -210,6 +213,7 @@ export class ExecutionService implements StepFunctionsBackend {
   private readonly machines = new Map<string, RegisteredMachine>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly writes = new Map<string, Promise<void>>();
+  private sequence = 0;
 
   constructor(private readonly options: ExecutionServiceOptions = {}) {
     if (options.stateDir) this.loadPersisted(join(options.stateDir, 'executions'));
@@ -272,8 +276,9 @@ export class ExecutionService implements StepFunctionsBackend {
     const { retryIntervalMs, waitTimeMs } = this.options;
     const retryIntervalOverrides = retryIntervalMs === undefined ? undefined : Object.fromEntries(registered.retryStates.map((s) => [s, retryIntervalMs]));
     const waitTimeOverrides = waitTimeMs === undefined ? undefined : Object.fromEntries(registered.waitStates.map((s) => [s, waitTimeMs]));
+    const ended = new AbortController();
     const run = machine.run(JSON.parse(inputText), {
-      overrides: { taskResourceLocalHandlers: bindTaskOverrides(plan, { executionArn }), retryIntervalOverrides, waitTimeOverrides },
+      overrides: { taskResourceLocalHandlers: bindTaskOverrides(plan, { executionArn, signal: ended.signal }), retryIntervalOverrides, waitTimeOverrides },
       context: {
         Execution: { Id: executionArn, Name: executionName, ...(spec.roleArn ? { RoleArn: spec.roleArn } : {}) },
         StateMachine: { Id: spec.arn, Name: spec.name },
@@ -289,6 +294,7 @@ export class ExecutionService implements StepFunctionsBackend {
       input: executionInput,
       history: [],
       historyEventCount: 0,
+      sequence: this.sequence++,
       abort: run.abort,
       done: Promise.resolve(),
     };
@@ -301,10 +307,15 @@ export class ExecutionService implements StepFunctionsBackend {
       if (first.value.type === 'ExecutionStarted') record.startDate = new Date(first.value.timestamp);
     }
     const historyDone = this.consumeHistory(record, run.eventLogs);
-    record.done = run.result.then(
-      (output) => this.finish(record, historyDone, { status: 'SUCCEEDED', output }),
-      (error: unknown) => this.finish(record, historyDone, outcomeOfFailure(error, record)),
+    const settled = run.result.then(
+      (output): Outcome => ({ status: 'SUCCEEDED', output }),
+      (error: unknown): Outcome => outcomeOfFailure(error, record),
     );
+    record.done = settled.then((outcome) => {
+      // Tasks still running (a stopped execution, a failed Parallel sibling) end with the execution.
+      ended.abort(new TaskAbortedError(executionArn));
+      return this.finish(record, historyDone, outcome);
+    });
     this.persist(record);
     this.options.onStatusChange?.(this.describe(record));
     return { executionArn, startDate: record.startDate };
@@ -322,7 +333,7 @@ export class ExecutionService implements StepFunctionsBackend {
     return [...this.executions.values()]
       .filter((r) => stateMachineArn === undefined || r.stateMachineArn === stateMachineArn)
       .filter((r) => filter.status === undefined || r.status === filter.status)
-      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime() || b.sequence - a.sequence)
       .map(({ executionArn, stateMachineArn: machineArn, name, status, startDate, stopDate }) => ({ executionArn, stateMachineArn: machineArn, name, status, startDate, stopDate }));
   }
 
@@ -395,7 +406,7 @@ export class ExecutionService implements StepFunctionsBackend {
     record.history.push(toHistoryEvent(record.historyEventCount, event));
   }
 
-  private async finish(record: ExecutionRecord, historyDone: Promise<void>, outcome: Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'>): Promise<void> {
+  private async finish(record: ExecutionRecord, historyDone: Promise<void>, outcome: Outcome): Promise<void> {
     // The engine closes its event log on every terminal event; give stragglers a moment at most.
     await Promise.race([historyDone, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     const last = record.history.at(-1);
@@ -475,6 +486,7 @@ export class ExecutionService implements StepFunctionsBackend {
           cause: persisted.cause,
           history: persisted.history,
           historyEventCount: persisted.historyEventCount,
+          sequence: this.sequence++,
           done: Promise.resolve(),
         };
         if (record.status === 'RUNNING') {
@@ -482,7 +494,7 @@ export class ExecutionService implements StepFunctionsBackend {
           record.status = 'ABORTED';
           record.error = 'Local.ProcessExited';
           record.cause = 'the local cloud stopped while this execution was running';
-          record.stopDate = statSync(file).mtime;
+          record.stopDate = new Date(statSync(file).mtimeMs);
           this.persist(record);
         }
         this.executions.set(record.executionArn, record);
@@ -491,7 +503,9 @@ export class ExecutionService implements StepFunctionsBackend {
   }
 }
 
-function outcomeOfFailure(error: unknown, record: ExecutionRecord): Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'> {
+type Outcome = Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'>;
+
+function outcomeOfFailure(error: unknown, record: ExecutionRecord): Outcome {
   if (error instanceof ExecutionAbortedError) {
     return { status: 'ABORTED', error: record.stopRequest?.error, cause: record.stopRequest?.cause };
   }

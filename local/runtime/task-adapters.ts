@@ -32,6 +32,8 @@ export interface TaskContext {
   readonly executionArn: string;
   /** The Task's Resource as written in the definition (suffixes such as `.sync` included). */
   readonly resource: string;
+  /** Aborted when the execution ends or is stopped; long-running adapters may stop early. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs one Task: `params` is the Task's evaluated Parameters (its effective input). */
@@ -128,19 +130,47 @@ export function planTaskOverrides(definition: object, adapters: TaskAdapters): r
 
 export type TaskOverrides = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
+export interface TaskExecution {
+  readonly executionArn: string;
+  /**
+   * When aborted, Tasks still running reject at once. The engine keeps a timer per running Task
+   * until the Task settles, so an execution that ends must abort this to release them.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** Binds planned Tasks to one execution: the `taskResourceLocalHandlers` for aws-local-stepfunctions. */
-export function bindTaskOverrides(plan: readonly PlannedTask[], execution: { executionArn: string }): TaskOverrides {
+export function bindTaskOverrides(plan: readonly PlannedTask[], execution: TaskExecution): TaskOverrides {
   const overrides: TaskOverrides = {};
+  const { executionArn, signal } = execution;
   for (const task of plan) {
-    const ctx: TaskContext = { stateName: task.stateName, executionArn: execution.executionArn, resource: task.resource };
-    overrides[task.stateName] = async (input) => jsonResult(await task.adapter(input, ctx));
+    const ctx: TaskContext = { stateName: task.stateName, executionArn, resource: task.resource, signal };
+    overrides[task.stateName] = async (input) => jsonResult(await untilAborted(task.adapter(input, ctx), signal));
   }
   return overrides;
 }
 
 /** planTaskOverrides + bindTaskOverrides in one step. */
-export function buildTaskOverrides(definition: object, adapters: TaskAdapters, execution: { executionArn: string }): TaskOverrides {
+export function buildTaskOverrides(definition: object, adapters: TaskAdapters, execution: TaskExecution): TaskOverrides {
   return bindTaskOverrides(planTaskOverrides(definition, adapters), execution);
+}
+
+/** Thrown into a Task that was still running when its execution ended. */
+export class TaskAbortedError extends Error {
+  constructor(readonly executionArn: string) {
+    super(`the execution ${executionArn} ended while this Task was running`);
+    this.name = 'States.Runtime';
+  }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The result as the engine will carry it: JSON only, within the state payload quota. */

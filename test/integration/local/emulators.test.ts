@@ -60,6 +60,7 @@ describe('local emulators (in memory)', () => {
   });
 
   it('listens on 127.0.0.1 with distinct ports and S3RVER credentials', () => {
+    // Act + Assess
     expect(emulators.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(emulators.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(emulators.s3Endpoint).not.toBe(emulators.dynamodbEndpoint);
@@ -67,31 +68,39 @@ describe('local emulators (in memory)', () => {
   });
 
   it('stores a Buffer body byte for byte', async () => {
+    // Prepare
     const body = binaryBytes(70_000);
 
+    // Act
     await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'buffers/model.bin', Body: body }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'buffers/model.bin' }));
 
+    // Assess
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
   });
 
   it('stores a file stream body byte for byte (no aws-chunked framing left in the object)', async () => {
+    // Prepare
     const body = binaryBytes(300_000);
     const file = join(workDir, 'dataset.bin');
     await writeFile(file, body);
 
+    // Act
     await s3.send(
       new PutObjectCommand({ Bucket: 'artifacts', Key: 'streams/dataset.bin', Body: createReadStream(file) }),
     );
     const got = await s3.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'streams/dataset.bin' }));
 
+    // Assess
     expect(got.ContentLength).toBe(body.length);
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
   });
 
   it('stores a generic Readable body with a declared length byte for byte', async () => {
+    // Prepare
     const body = binaryBytes(50_000);
 
+    // Act
     await s3.send(
       new PutObjectCommand({
         Bucket: 'artifacts',
@@ -102,28 +111,35 @@ describe('local emulators (in memory)', () => {
     );
     const got = await s3.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'streams/readable.bin' }));
 
+    // Assess
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
   });
 
   it('lists objects under a prefix', async () => {
+    // Prepare
     await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'listing/a.csv', Body: 'a' }));
     await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'listing/b.csv', Body: 'b' }));
 
+    // Act
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'artifacts', Prefix: 'listing/' }));
 
+    // Assess
     expect(listed.Contents?.map((o) => o.Key)).toEqual(['listing/a.csv', 'listing/b.csv']);
   });
 
   it('emits an S3 notification record for each put', async () => {
+    // Prepare
     const events: S3rverEvent[] = [];
     const listener = (event: S3rverEvent): void => {
       events.push(event);
     };
     emulators.s3Server.on('event', listener);
 
+    // Act
     await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'inbox/batch-1.csv', Body: 'id,x\n1,2\n' }));
     emulators.s3Server.off('event', listener);
 
+    // Assess
     expect(events).toHaveLength(1);
     expect(events[0].Records[0]).toMatchObject({
       eventName: 'ObjectCreated:Put',
@@ -132,6 +148,7 @@ describe('local emulators (in memory)', () => {
   });
 
   it('has no bucket versioning: s3rver 3.7.1 reads PutBucketVersioning as CreateBucket and keeps one version', async () => {
+    // Act
     const enabling = s3
       .send(new PutBucketVersioningCommand({ Bucket: 'artifacts', VersioningConfiguration: { Status: 'Enabled' } }))
       .then(
@@ -142,25 +159,31 @@ describe('local emulators (in memory)', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'models/card.json', Body: 'v2' }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'models/card.json' }));
 
+    // Assess
     expect(await enabling).toBe('BucketAlreadyExists');
     expect(got.VersionId).toBeUndefined();
     expect(await got.Body!.transformToString()).toBe('v2');
   });
 
   it('puts and gets a DynamoDB item', async () => {
+    // Prepare
     await createTable(dynamo, 'registry');
 
+    // Act
     await dynamo.send(
       new PutItemCommand({ TableName: 'registry', Item: { pk: { S: 'model#1' }, version: { N: '3' } } }),
     );
     const got = await dynamo.send(new GetItemCommand({ TableName: 'registry', Key: { pk: { S: 'model#1' } } }));
 
+    // Assess
     expect(got.Item).toEqual({ pk: { S: 'model#1' }, version: { N: '3' } });
   });
 
   it('gives Lambda bundles the endpoints, region, credentials and checksum settings', () => {
+    // Act
     const environment = lambdaEnvironmentForEmulators(emulators, { controlEndpoint: 'http://127.0.0.1:9999' });
 
+    // Assess
     expect(environment).toMatchObject({
       AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
@@ -190,6 +213,7 @@ describe('local emulators with a state directory', () => {
   });
 
   it('keeps objects and items across a restart', async () => {
+    // Prepare
     const first = await startEmulators({ stateDir });
     const s3First = new S3Client(awsClientConfig(first).s3);
     const dynamoFirst = new DynamoDBClient(awsClientConfig(first).dynamodb);
@@ -201,6 +225,7 @@ describe('local emulators with a state directory', () => {
     dynamoFirst.destroy();
     await first.stop();
 
+    // Act
     const second = await startEmulators({ stateDir });
     const s3Second = new S3Client(awsClientConfig(second).s3);
     const dynamoSecond = new DynamoDBClient(awsClientConfig(second).dynamodb);
@@ -210,6 +235,7 @@ describe('local emulators with a state directory', () => {
         new GetItemCommand({ TableName: 'features', Key: { pk: { S: 'patient#7' } } }),
       );
 
+      // Assess
       expect(await object.Body!.transformToString()).toBe('a,b\n1,2\n');
       expect(item.Item).toEqual({ pk: { S: 'patient#7' } });
       expect((await stat(join(stateDir, 's3'))).isDirectory()).toBe(true);
@@ -222,10 +248,13 @@ describe('local emulators with a state directory', () => {
   });
 
   it('removes its temporary S3 folder when stopped without a state directory', async () => {
+    // Prepare
     const emulators = await startEmulators();
 
+    // Act
     await emulators.stop();
 
+    // Assess
     await expect(stat(emulators.s3Directory)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
