@@ -1,0 +1,71 @@
+/** `lumina up`: the local cloud in the foreground until Ctrl-C. */
+import type { LocalCloudApi, ProjectInfo } from '../../cloud-api';
+import { withLocalCloud } from '../cloud-session';
+import type { CliContext, CommandSpec } from '../command';
+import { formatFields, toJson } from '../output';
+import type { StateLockRecord } from '../state-lock';
+
+export const upCommand: CommandSpec = {
+  name: 'up',
+  summary: 'Start the local cloud in the foreground and keep it up until Ctrl-C',
+  synopsis: 'up [flags]',
+  description: [
+    'Synthesizes the CDK app, boots the emulators on the state directory, deploys the platform stack and re-provisions the ML projects created before, then prints the endpoints and stays up until Ctrl-C (SIGINT) or SIGTERM, when it stops cleanly.',
+    'While it is up, <state-dir>/lumina-up.json holds its pid and endpoints, and other lumina commands on the same state directory refuse to start (the DynamoDB emulator keeps its tables in a single-process LevelDB). Point AWS SDKs or the AWS CLI at the printed endpoints instead.',
+  ],
+  positionals: [],
+  flags: [],
+  examples: ['lumina up --state-dir ~/lumina-state'],
+  run: async (_args, context) => {
+    const code = await withLocalCloud(context, { command: 'up', interruptible: false }, async ({ cloud, lock, stopRequested }) => {
+      lock.setEndpoints(cloud.endpoints);
+      await printUp(context, cloud, lock.record);
+      const signal = await stopRequested;
+      context.note(`${signal}: stopping the local cloud`);
+      return 0;
+    });
+    context.note('local cloud stopped');
+    return code;
+  },
+};
+
+async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLockRecord): Promise<void> {
+  const projects = cloud.listProjects();
+  const credentials = await cloud.s3.config.credentials();
+  if (context.json) {
+    context.print(
+      toJson({
+        pid: lock.pid,
+        startedAt: lock.startedAt,
+        stateDir: cloud.stateDir,
+        endpoints: cloud.endpoints,
+        credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+        artifactBucket: cloud.artifactBucket,
+        projects,
+      }),
+    );
+    context.note('Stop it with Ctrl-C.');
+    return;
+  }
+  context.print(
+    [
+      `LuminaOps local cloud is up (pid ${lock.pid})`,
+      formatFields([
+        ['state dir', cloud.stateDir],
+        ['region', cloud.endpoints.region],
+        ['S3', `${cloud.endpoints.s3} (path-style)`],
+        ['DynamoDB', cloud.endpoints.dynamodb],
+        ['credentials', `${credentials.accessKeyId} / ${credentials.secretAccessKey}`],
+        ['artifact bucket', cloud.artifactBucket],
+        ['projects', projectsLine(projects)],
+      ]).trimEnd(),
+      'Stop it with Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
+}
+
+function projectsLine(projects: readonly ProjectInfo[]): string {
+  if (projects.length === 0) return "none yet (stop the cloud and run 'lumina project create NAME --target COL')";
+  return projects.map((p) => `${p.name} (${p.stackName})`).join(', ');
+}
