@@ -12,8 +12,7 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { convertToOnnx, ONNX_INPUT, ONNX_PROBABILITIES_OUTPUT, verifyOnnxConversion } from '../lambdas/core/ml/onnx';
 import { predictBatch, predictRow } from '../lambdas/core/ml/predict';
-import { BENCH_DEPTH, BENCH_FEATURES as FEATURES, benchmarkModel } from './benchmark-model';
-import { syntheticRows } from './synthetic-gbdt-model';
+import { BENCH_DEPTH, BENCH_FEATURES as FEATURES, benchmarkModel, holdoutRows } from './benchmark-model';
 
 const BATCH_ROWS = 10_000;
 const BATCH_RUNS = 20;
@@ -84,11 +83,11 @@ async function main(): Promise<void> {
   const sessionMs = elapsedMs(start);
   await session.release();
 
-  const sample = syntheticRows(1_000, FEATURES, 11);
+  const sample = holdoutRows(1_000);
   const check = await verifyOnnxConversion(model, bytes, sample);
 
-  const batch = syntheticRows(BATCH_ROWS, FEATURES, 12);
-  const singles = syntheticRows(SINGLE_RUNS, FEATURES, 13);
+  const batch = holdoutRows(BATCH_ROWS, 1_000);
+  const singles = holdoutRows(SINGLE_RUNS, 1_000 + BATCH_ROWS);
   // ORT's default uses every core; a Lambda function below 1,769 MB has one vCPU, so one
   // intra-op thread is the deployed setting. On a shared machine the two-thread figures
   // swing with the other load; the one-thread figures are steady.

@@ -12,8 +12,8 @@
 import { predictMargin } from '../lambdas/core/ml/predict';
 import { createTreeExplainer, topRiskFactors } from '../lambdas/core/ml/treeshap';
 import type { GbdtModel } from '../lambdas/core/ml/model';
-import { BENCH_DEPTH, BENCH_FEATURES as FEATURES, BENCH_TREES, benchmarkModel } from './benchmark-model';
-import { syntheticModel, syntheticRows } from './synthetic-gbdt-model';
+import { BENCH_DEPTH, BENCH_FEATURES as FEATURES, BENCH_TREES, benchmarkModel, holdoutRows } from './benchmark-model';
+import { syntheticModel } from './synthetic-gbdt-model';
 
 const ROWS = 2_000;
 const PASSES = 5;
@@ -37,7 +37,7 @@ function measure(model: GbdtModel): ShapFigures {
   const explainer = createTreeExplainer(model);
   const explainerMs = elapsedMs(start);
 
-  const rows = syntheticRows(ROWS, FEATURES, 21);
+  const rows = holdoutRows(ROWS);
   const out = new Float64Array(FEATURES + 1);
   let worstLocalAccuracy = 0;
   for (let r = 0; r < ROWS; r++) {
