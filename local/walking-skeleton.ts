@@ -8,29 +8,7 @@
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalCloud } from './cloud';
-
-function syntheticPatients(rows: number, seed: number): string {
-  let state = seed >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const brands = ['Glucora', 'Metforal', 'Insulex', 'Sitaglin'];
-  const lines = ['patient_id,age,sex,hba1c,prior_gaps,brand,stopped_within_30d'];
-  for (let i = 0; i < rows; i++) {
-    const age = Math.round(35 + random() * 50);
-    const hba1c = (5.5 + random() * 5).toFixed(1);
-    const gaps = Math.floor(random() * 4);
-    const brand = brands[Math.floor(random() * brands.length)];
-    const risk = -2 + 0.5 * gaps + (brand === 'Insulex' ? 0.8 : 0) - (age - 60) * 0.01;
-    const stopped = random() < 1 / (1 + Math.exp(-risk)) ? 1 : 0;
-    lines.push(`P${String(i).padStart(6, '0')},${age},${random() < 0.5 ? 'F' : 'M'},${hba1c},${gaps},${brand},${stopped}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
+import { generatePatients } from './demo/synthetic-patients';
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -42,10 +20,11 @@ async function main(): Promise<void> {
     const project = await cloud.createProject({ name: 'adherence', targetColumn: 'stopped_within_30d', entityIdColumn: 'patient_id', positiveLabel: '1' });
     step(`provisioned the ML-project product as ${project.stackName}`);
 
-    await cloud.s3.send(new PutObjectCommand({ Bucket: cloud.artifactBucket, Key: 'projects/adherence/training/inbox/patients.csv', Body: syntheticPatients(5000, 42) }));
+    const patients = generatePatients({ patients: 5000, seed: 42 });
+    await cloud.s3.send(new PutObjectCommand({ Bucket: cloud.artifactBucket, Key: 'projects/adherence/training/inbox/patients.csv', Body: patients.csv }));
     await cloud.waitForIdle();
     const [good] = cloud.listRuns('adherence');
-    step(`training drop (5,000 patients): pipeline ${good.status}`);
+    step(`training drop (${patients.patients.toLocaleString('en-US')} patients, ${patients.rows.toLocaleString('en-US')} prescriptions): pipeline ${good.status}`);
     const listed = await cloud.s3.send(new ListObjectsV2Command({ Bucket: cloud.artifactBucket, Prefix: 'projects/adherence/datasets/' }));
     for (const object of listed.Contents ?? []) step(`  s3://${cloud.artifactBucket}/${object.Key} (${object.Size} bytes)`);
 
