@@ -4,6 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TableName } from '../lib/constructs/platform-tables';
 
 export interface LocalCloudOptions {
   /** Where all state lives (S3 objects, DynamoDB tables, executions, deployed stacks). @default - a fresh temporary folder, removed on stop */
@@ -12,6 +13,10 @@ export interface LocalCloudOptions {
   readonly cdkOut?: string;
   /** Progress and Lambda log lines. @default - silent */
   readonly log?: (line: string) => void;
+  /** The local CloudWatch's clock (metric timestamps, alarm evaluation). @default - the system clock */
+  readonly clock?: () => Date;
+  /** How often alarms are evaluated besides on every PutMetricData; 0 turns the timer off. @default 60000 (CloudWatch's once a minute) */
+  readonly alarmEvaluationIntervalMs?: number;
 }
 
 export interface ProjectSettings {
@@ -52,6 +57,8 @@ export interface ExecutionInfo {
 export interface LocalEndpoints {
   readonly s3: string;
   readonly dynamodb: string;
+  /** The local CloudWatch (awsJson1_0, what @aws-sdk/client-cloudwatch speaks). */
+  readonly cloudwatch: string;
   readonly region: string;
 }
 
@@ -63,6 +70,8 @@ export interface LocalCloudApi {
   readonly dynamodb: DynamoDBClient;
   /** The platform's artifact bucket name. */
   readonly artifactBucket: string;
+  /** A platform table's physical name (from the platform stack's `Table-<name>` export). */
+  tableName(table: TableName): string;
   /** Provisions the ML-project Service Catalog product (fails if the name is taken). */
   createProject(settings: ProjectSettings): Promise<ProjectInfo>;
   listProjects(): ProjectInfo[];

@@ -8,10 +8,17 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_ACCOUNT, LOCAL_REGION, PLATFORM_STACK_NAME, buildApp } from '../lib/app';
+import type { TableName } from '../lib/constructs/platform-tables';
 import type { ExecutionInfo, LocalCloudApi, LocalCloudOptions, ProjectInfo, ProjectSettings } from './cloud-api';
+import type { AlarmTransition } from './cloudwatch/alarm-registry';
+import { type RunningCloudWatchServer, cloudWatchLambdaEnvironment, startCloudWatchServer } from './cloudwatch/cloudwatch-server';
+import { cloudWatchTaskAdapters } from './cloudwatch/cloudwatch-task-adapter';
+import { LocalCloudWatch } from './cloudwatch/local-cloudwatch';
+import type { EventEnvelopeInput } from './events/event-envelope';
 import { LocalEventBus } from './events/event-bus';
 import { CloudAssembly } from './provisioner/cloud-assembly';
 import { type DeployedStack, deployTemplate } from './provisioner/provisioner';
@@ -25,6 +32,7 @@ import {
   type TaskAdapters,
   dynamoDbTaskAdapters,
   lambdaTaskAdapters,
+  type PublishedMessage,
   snsTaskAdapters,
   stepFunctionsTaskAdapters,
 } from './runtime/task-adapters';
@@ -43,8 +51,10 @@ interface SavedState {
 }
 
 const PRODUCT_NAME = 'LuminaOps ML project';
+/** CloudWatch evaluates alarms once a minute. */
+const DEFAULT_ALARM_EVALUATION_INTERVAL_MS = 60_000;
 
-export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloudApi> {
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const cloud = new LocalCloud(options);
   try {
     await cloud.start();
@@ -55,7 +65,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   return cloud;
 }
 
-class LocalCloud implements LocalCloudApi {
+export class LocalCloud implements LocalCloudApi {
   readonly stateDir: string;
   private readonly temporary: boolean;
   private readonly log: (line: string) => void;
@@ -70,7 +80,9 @@ class LocalCloud implements LocalCloudApi {
   private readonly stacks = new Map<string, DeployedStack>();
   private readonly pendingDeliveries = new Set<Promise<unknown>>();
   private assembly?: CloudAssembly;
-  private clients?: { s3: S3Client; dynamodb: DynamoDBClient };
+  private clients?: { s3: S3Client; dynamodb: DynamoDBClient; cloudwatch: CloudWatchClient };
+  private cloudwatchService?: LocalCloudWatch;
+  private cloudwatchServer?: RunningCloudWatchServer;
 
   constructor(private readonly options: LocalCloudOptions) {
     this.temporary = options.stateDir === undefined;
@@ -81,7 +93,11 @@ class LocalCloud implements LocalCloudApi {
 
   get endpoints() {
     const e = this.requireStarted().emulators;
-    return { s3: e.s3Endpoint, dynamodb: e.dynamodbEndpoint, region: e.region };
+    return { s3: e.s3Endpoint, dynamodb: e.dynamodbEndpoint, cloudwatch: this.cloudwatchServer!.endpoint, region: e.region };
+  }
+  /** A CloudWatch client for the local endpoint. */
+  get cloudwatch(): CloudWatchClient {
+    return this.requireStarted().clients.cloudwatch;
   }
   get s3(): S3Client {
     return this.requireStarted().clients.s3;
@@ -94,24 +110,46 @@ class LocalCloud implements LocalCloudApi {
     if (!bucket) throw new LocalCloudError(`the platform stack exports no ${PLATFORM_STACK_NAME}:ArtifactBucketName`);
     return bucket;
   }
+  tableName(table: TableName): string {
+    // The export is the table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME).
+    const arn = this.platform().exports[`${PLATFORM_STACK_NAME}:Table-${table}`];
+    if (!arn?.includes(':table/')) throw new LocalCloudError(`the platform stack exports no table ARN as ${PLATFORM_STACK_NAME}:Table-${table}`);
+    return arn.slice(arn.indexOf(':table/') + ':table/'.length);
+  }
 
   async start(): Promise<void> {
     const cdkOut = this.options.cdkOut ?? this.synthesize();
     this.assembly = new CloudAssembly(cdkOut);
     this.emulators = await startEmulators({ stateDir: this.temporary ? undefined : this.stateDir, region: LOCAL_REGION });
     const config = awsClientConfig(this.emulators);
-    this.clients = { s3: new S3Client(config.s3), dynamodb: new DynamoDBClient(config.dynamodb) };
+    const stateDir = this.temporary ? undefined : this.stateDir;
+    this.cloudwatchService = new LocalCloudWatch({
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      clock: this.options.clock ?? (() => new Date()),
+      newId: randomUUID,
+      stateDir,
+      publishToTopic: (topicArn, subject, message) => this.topics.publish({ TopicArn: topicArn, Subject: subject, Message: message }).MessageId,
+      onTransition: (transition) => this.onAlarmTransition(transition),
+    });
+    this.cloudwatchServer = await startCloudWatchServer(this.cloudwatchService, { onError: (error) => this.log(`local CloudWatch failed a request: ${String(error)}`) });
+    this.clients = {
+      s3: new S3Client(config.s3),
+      dynamodb: new DynamoDBClient(config.dynamodb),
+      cloudwatch: new CloudWatchClient({ region: this.emulators.region, credentials: { ...this.emulators.credentials }, endpoint: this.cloudwatchServer.endpoint }),
+    };
     this.lambdas = new LambdaRuntime({
-      baseEnvironment: lambdaEnvironmentForEmulators(this.emulators),
+      baseEnvironment: { ...lambdaEnvironmentForEmulators(this.emulators), ...cloudWatchLambdaEnvironment(this.cloudwatchServer.endpoint) },
       logger: (entry) => this.log(`[${entry.functionName}] ${entry.line}`),
     });
-    const executions = new ExecutionService({ stateDir: this.temporary ? undefined : this.stateDir });
+    const executions = new ExecutionService({ stateDir });
     this.executions = executions;
     this.adapters = {
       ...lambdaTaskAdapters(this.lambdas),
       ...dynamoDbTaskAdapters(this.clients.dynamodb),
       ...snsTaskAdapters(this.topics),
       ...stepFunctionsTaskAdapters(executions),
+      ...cloudWatchTaskAdapters(this.cloudwatchService),
     };
     this.bus = new LocalEventBus({
       account: LOCAL_ACCOUNT,
@@ -123,6 +161,10 @@ class LocalCloud implements LocalCloudApi {
           const input = invocation.payload.kind === 'json' ? invocation.payload.value : invocation.payload.text;
           await this.executions!.startExecution(invocation.targetArn, input);
         },
+        'arn:aws:sns:': (invocation) => {
+          const message = invocation.payload.kind === 'json' ? JSON.stringify(invocation.payload.value) : invocation.payload.text;
+          this.topics.publish({ TopicArn: invocation.targetArn, Message: message });
+        },
       },
     });
     this.emulators.s3Server.on('event', (notification: { Records: S3NotificationRecord[] }) => this.onS3Event(notification));
@@ -131,6 +173,39 @@ class LocalCloud implements LocalCloudApi {
     for (const project of this.saved().projects) {
       this.stacks.set(project.stackName, await this.deploy(project.stackName, this.productTemplate(), project.parameters));
     }
+    // A first evaluation as the alarms come up, then CloudWatch's once-a-minute cadence.
+    this.cloudwatchService.evaluateAlarms();
+    const interval = this.options.alarmEvaluationIntervalMs ?? DEFAULT_ALARM_EVALUATION_INTERVAL_MS;
+    if (interval > 0) this.cloudwatchService.startTicking(interval, (error) => this.log(`alarm evaluation failed: ${String(error)}`));
+  }
+
+  /**
+   * Evaluates every alarm now (by the cloud's clock), as CloudWatch's periodic evaluation does;
+   * their state-change events are on the bus when this returns (waitForIdle waits for delivery).
+   */
+  evaluateAlarms(): AlarmTransition[] {
+    return this.requireCloudWatch().evaluateAlarms();
+  }
+
+  /** Executions of one state machine (or all), newest first. */
+  listExecutions(stateMachineArn?: string): ExecutionInfo[] {
+    const { executions } = this.requireStarted();
+    return executions
+      .listExecutions(stateMachineArn)
+      .map((summary) => toExecutionInfo(executions.describeExecution(summary.executionArn)))
+      .sort((a, b) => b.startDate.localeCompare(a.startDate));
+  }
+
+  /** Messages published to a local SNS topic, oldest first. */
+  topicMessages(topicArn: string): readonly PublishedMessage[] {
+    return this.topics.messages(topicArn);
+  }
+
+  /** A deployed stack's outputs. */
+  stackOutputs(stackName: string): Readonly<Record<string, string>> {
+    const stack = this.stacks.get(stackName);
+    if (!stack) throw new LocalCloudError(`no deployed stack named ${stackName} (have: ${[...this.stacks.keys()].join(', ')})`);
+    return stack.outputs;
   }
 
   async createProject(settings: ProjectSettings): Promise<ProjectInfo> {
@@ -197,11 +272,14 @@ class LocalCloud implements LocalCloudApi {
   }
 
   async stop(): Promise<void> {
+    this.cloudwatchService?.stopTicking();
+    await this.cloudwatchServer?.close();
     await this.executions?.close();
     await this.lambdas?.close();
     await this.emulators?.stop();
     this.clients?.s3.destroy();
     this.clients?.dynamodb.destroy();
+    this.clients?.cloudwatch.destroy();
     if (this.temporary) fs.rmSync(this.stateDir, { recursive: true, force: true });
   }
 
@@ -245,7 +323,7 @@ class LocalCloud implements LocalCloudApi {
       registerStateMachine: (machine) => executions.createStateMachine({ ...machine, adapters: this.adapters! }),
       registerRule: (rule) => bus.addRule({ logicalId: rule.name, name: rule.name, properties: rule.properties }),
       registerTopic: (arn) => this.topics.createTopic(arn),
-      registerAlarm: (alarm) => this.log(`alarm ${alarm.name} recorded (alarm evaluation arrives with the monitoring pipeline)`),
+      registerAlarm: (alarm) => this.requireCloudWatch().registerAlarm(alarm),
       lambdaAssetDir: (code: JsonObject, metadata) => assembly.lambdaAssetDir(code, metadata),
       productTemplate: (url) => this.productTemplates.set(PRODUCT_NAME, url),
     };
@@ -261,16 +339,30 @@ class LocalCloud implements LocalCloudApi {
     for (const record of notification.Records) {
       if (!this.eventBuckets.has(record.s3.bucket.name)) continue;
       const event = toEventBridgeEvent(record, { account: LOCAL_ACCOUNT, region: LOCAL_REGION });
-      if (!event) continue;
-      const delivery = this.requireStarted()
-        .bus.publish(event)
-        .then((records) => {
-          for (const r of records.filter((d) => d.status !== 'delivered')) this.log(`event ${r.eventId} to ${r.targetArn} ${r.status}: ${r.error ?? ''}`);
-        })
-        .catch((error: Error) => this.log(`event delivery failed: ${error.message}`))
-        .finally(() => this.pendingDeliveries.delete(delivery));
-      this.pendingDeliveries.add(delivery);
+      if (event) this.deliver(event);
     }
+  }
+
+  private onAlarmTransition(transition: AlarmTransition): void {
+    this.log(`alarm ${transition.alarm.name}: ${transition.previous.value} -> ${transition.next.value} (${transition.next.reason})`);
+    this.deliver(transition.event);
+  }
+
+  /** Publishes on the local bus; waitForIdle waits for the delivery. */
+  private deliver(event: EventEnvelopeInput): void {
+    const delivery = this.requireStarted()
+      .bus.publish(event)
+      .then((records) => {
+        for (const r of records.filter((d) => d.status !== 'delivered')) this.log(`event ${r.eventId} to ${r.targetArn} ${r.status}: ${r.error ?? ''}`);
+      })
+      .catch((error: Error) => this.log(`event delivery failed: ${error.message}`))
+      .finally(() => this.pendingDeliveries.delete(delivery));
+    this.pendingDeliveries.add(delivery);
+  }
+
+  private requireCloudWatch(): LocalCloudWatch {
+    if (!this.cloudwatchService) throw new LocalCloudError('the local cloud is not started');
+    return this.cloudwatchService;
   }
 
   private platform(): DeployedStack {

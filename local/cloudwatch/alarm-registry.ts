@@ -38,7 +38,7 @@ export interface AlarmTransition {
   readonly datapoints?: readonly EvaluatedDatapoint[];
 }
 
-type AnyAlarm = MetricAlarmDefinition | CompositeAlarmDefinition;
+export type AnyAlarm = MetricAlarmDefinition | CompositeAlarmDefinition;
 
 export class AlarmRegistry {
   private readonly alarms = new Map<string, AnyAlarm>();
@@ -61,6 +61,18 @@ export class AlarmRegistry {
   /** The current state of an alarm, by name or ARN. */
   state(nameOrArn: string): AlarmState | undefined {
     return this.states.get(alarmNameOf(nameOrArn));
+  }
+
+  /** Puts back a state saved earlier (a restart on the same state dir); unknown alarms are ignored. */
+  restoreState(name: string, state: AlarmState): boolean {
+    if (!this.alarms.has(name)) return false;
+    this.states.set(name, state);
+    return true;
+  }
+
+  /** The alarm named (by name or ARN), if registered. */
+  definition(nameOrArn: string): AnyAlarm | undefined {
+    return this.alarms.get(alarmNameOf(nameOrArn));
   }
 
   /** Evaluates every alarm at `at` and returns the state transitions, in evaluation order. */

@@ -86,6 +86,11 @@ export interface MetricIdentity {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
+/** One stored datum: which metric it belongs to and what was observed (what persistence writes). */
+export interface StoredDatum extends MetricIdentity {
+  readonly observation: MetricObservation;
+}
+
 export const LIMITS = {
   metricDataPerRequest: 1000,
   dimensionsPerMetric: 30,
@@ -148,7 +153,8 @@ export class MetricsStore implements MetricReader {
   /** `clock` is the service's now: it stamps data without a Timestamp and bounds the ones with one. */
   constructor(private readonly clock: () => Date) {}
 
-  putMetricData(input: PutMetricDataInput): void {
+  /** Validates and stores the request (all or nothing); returns what was stored. */
+  putMetricData(input: PutMetricDataInput): StoredDatum[] {
     const namespace = checkName('Namespace', input.Namespace, LIMITS.nameLength, false);
     if (namespace.startsWith('AWS/')) {
       throw invalid(`The value ${namespace} for parameter Namespace is invalid: namespaces beginning with AWS/ are reserved for AWS services.`);
@@ -158,15 +164,20 @@ export class MetricsStore implements MetricReader {
     if (data.length > LIMITS.metricDataPerRequest) throw tooMany('MetricData', LIMITS.metricDataPerRequest);
     const now = this.clock();
     const checked = data.map((datum, i) => this.checkDatum(datum, `MetricData.member.${i + 1}`, now));
-    for (const { metricName, dimensions, observation } of checked) {
-      const key = metricKey(namespace, metricName, dimensions);
-      let metric = this.metrics.get(key);
-      if (!metric) {
-        metric = { namespace, metricName, dimensions, observations: [] };
-        this.metrics.set(key, metric);
-      }
-      metric.observations.push(observation);
+    const stored = checked.map(({ metricName, dimensions, observation }) => ({ namespace, metricName, dimensions, observation }));
+    for (const datum of stored) this.restore(datum);
+    return stored;
+  }
+
+  /** Stores a datum that was validated before (reloading persisted metrics); no checks. */
+  restore(datum: StoredDatum): void {
+    const key = metricKey(datum.namespace, datum.metricName, datum.dimensions);
+    let metric = this.metrics.get(key);
+    if (!metric) {
+      metric = { namespace: datum.namespace, metricName: datum.metricName, dimensions: datum.dimensions, observations: [] };
+      this.metrics.set(key, metric);
     }
+    metric.observations.push(datum.observation);
   }
 
   /** Observations of exactly this metric with start <= timestamp < end, oldest first. */

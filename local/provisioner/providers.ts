@@ -13,7 +13,7 @@ export interface ProviderServices {
   readonly registerStateMachine: (machine: { arn: string; name: string; definition: JsonObject }) => void;
   readonly registerRule: (rule: { name: string; arn: string; properties: JsonObject }) => void;
   readonly registerTopic: (arn: string) => void;
-  readonly registerAlarm: (alarm: { name: string; arn: string; type: string; properties: JsonObject }) => void;
+  readonly registerAlarm: (alarm: { logicalId: string; name: string; arn: string; type: string; properties: JsonObject }) => void;
   readonly lambdaAssetDir: (code: JsonObject, metadata: Readonly<Record<string, unknown>>) => string;
   readonly productTemplate: (templateUrl: string) => void;
 }
@@ -155,7 +155,7 @@ export function createProviders(services: ProviderServices): Record<string, Reso
     providers[type] = async (r) => {
       const name = str(r.properties.AlarmName) ?? r.generatedName(255);
       const alarmArn = arn(r, 'cloudwatch', `alarm:${name}`);
-      services.registerAlarm({ name, arn: alarmArn, type, properties: r.properties });
+      services.registerAlarm({ logicalId: r.logicalId, name, arn: alarmArn, type, properties: r.properties });
       return { physicalId: name, attributes: { Arn: alarmArn } };
     };
   }

@@ -55,6 +55,7 @@ async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLoc
         ['region', cloud.endpoints.region],
         ['S3', `${cloud.endpoints.s3} (path-style)`],
         ['DynamoDB', cloud.endpoints.dynamodb],
+        ['CloudWatch', `${cloud.endpoints.cloudwatch} (AWS_ENDPOINT_URL_CLOUDWATCH)`],
         ['credentials', `${credentials.accessKeyId} / ${credentials.secretAccessKey}`],
         ['artifact bucket', cloud.artifactBucket],
         ['projects', projectsLine(projects)],

@@ -16,7 +16,7 @@ import type { CliIo } from '../../../local/cli/main';
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 export const FAKE_BUCKET = 'luminaops-artifacts-fake';
-export const FAKE_ENDPOINTS: LocalEndpoints = { s3: 'http://127.0.0.1:45001', dynamodb: 'http://127.0.0.1:45002', region: REGION };
+export const FAKE_ENDPOINTS: LocalEndpoints = { s3: 'http://127.0.0.1:45001', dynamodb: 'http://127.0.0.1:45002', cloudwatch: 'http://127.0.0.1:45003', region: REGION };
 
 interface RunRecord {
   info: ExecutionInfo;
@@ -57,6 +57,7 @@ class FakeLocalCloud implements LocalCloudApi {
   readonly stateDir: string;
   readonly endpoints = FAKE_ENDPOINTS;
   readonly artifactBucket = FAKE_BUCKET;
+  readonly tableName = (table: string): string => `luminaops-${table}-fake`;
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
   private stopped = false;
