@@ -10,6 +10,8 @@ import { closestMatch } from './closest-match';
 import { processStopRequests } from './cloud-session';
 import { type CliContext, type CliIo, type CommandSpec, EXIT_CODES } from './command';
 import { dataPutCommand } from './commands/data';
+import { compareCommand, experimentsCommand } from './commands/experiments';
+import { modelCommand, modelsCommand } from './commands/models';
 import { projectCreateCommand, projectListCommand } from './commands/project';
 import { runsCommand } from './commands/runs';
 import { upCommand } from './commands/up';
@@ -18,7 +20,17 @@ import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help';
 export type { CliIo } from './command';
 export { EXIT_CODES } from './command';
 
-export const COMMANDS: readonly CommandSpec[] = [upCommand, projectCreateCommand, projectListCommand, dataPutCommand, runsCommand];
+export const COMMANDS: readonly CommandSpec[] = [
+  upCommand,
+  projectCreateCommand,
+  projectListCommand,
+  dataPutCommand,
+  runsCommand,
+  modelsCommand,
+  modelCommand,
+  experimentsCommand,
+  compareCommand,
+];
 
 const helpCommand: CommandSpec = {
   name: 'help',
