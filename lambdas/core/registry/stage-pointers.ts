@@ -25,6 +25,8 @@ export interface StageChange {
   readonly at: string;
   /** Versions this change pushed out of a pointer (they become archived). */
   readonly displaced: readonly DisplacedVersion[];
+  /** Set on a rollback: production went back to an earlier production version (rollback.ts). */
+  readonly rollback?: true;
 }
 
 export interface StagePointers {
