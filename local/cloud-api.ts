@@ -80,6 +80,8 @@ export interface LocalCloudApi {
   putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }>;
   /** Executions of the project's pipelines, newest first. */
   listRuns(project: string): ExecutionInfo[];
+  /** Function URLs the deployed templates created (endpoints), served on 127.0.0.1. */
+  listFunctionUrls(): readonly { readonly functionName: string; readonly url: string; readonly authType: 'AWS_IAM' | 'NONE' }[];
   /** Resolves when no execution is running (what a one-shot CLI command waits for before exiting). */
   waitForIdle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;

@@ -26,6 +26,7 @@ import { createProviders, type ProviderServices } from './provisioner/providers'
 import { type S3NotificationRecord, toEventBridgeEvent } from './provisioner/s3-events';
 import { awsClientConfig, lambdaEnvironmentForEmulators, type RunningEmulators, startEmulators } from './runtime/emulators';
 import { ExecutionService } from './runtime/execution-service';
+import { LocalFunctionUrls, type RegisteredFunctionUrl } from './runtime/function-urls';
 import { LambdaRuntime } from './runtime/lambda-runtime';
 import {
   LocalTopics,
@@ -75,6 +76,10 @@ export class LocalCloud implements LocalCloudApi {
   private bus?: LocalEventBus;
   private adapters?: TaskAdapters;
   private readonly topics = new LocalTopics();
+  private lastScheduleCheck = new Date(0);
+  private scheduleTicker?: NodeJS.Timeout;
+  /** Function URLs served on 127.0.0.1, invoking through the Lambda runtime. */
+  private readonly functionUrls = new LocalFunctionUrls((name, event) => this.requireStarted().lambdas.invoke(name, event), (line) => this.log(line));
   private readonly eventBuckets = new Set<string>();
   private readonly productTemplates = new Map<string, string>();
   private readonly stacks = new Map<string, DeployedStack>();
@@ -94,6 +99,10 @@ export class LocalCloud implements LocalCloudApi {
   get endpoints() {
     const e = this.requireStarted().emulators;
     return { s3: e.s3Endpoint, dynamodb: e.dynamodbEndpoint, cloudwatch: this.cloudwatchServer!.endpoint, region: e.region };
+  }
+  /** The function URLs the deployed templates created, with their local addresses. */
+  listFunctionUrls(): RegisteredFunctionUrl[] {
+    return this.functionUrls.list();
   }
   /** A CloudWatch client for the local endpoint. */
   get cloudwatch(): CloudWatchClient {
@@ -154,7 +163,7 @@ export class LocalCloud implements LocalCloudApi {
     this.bus = new LocalEventBus({
       account: LOCAL_ACCOUNT,
       region: LOCAL_REGION,
-      clock: () => new Date(),
+      clock: () => this.now(),
       newId: randomUUID,
       targetHandlers: {
         'arn:aws:states:': async (invocation) => {
@@ -177,6 +186,42 @@ export class LocalCloud implements LocalCloudApi {
     this.cloudwatchService.evaluateAlarms();
     const interval = this.options.alarmEvaluationIntervalMs ?? DEFAULT_ALARM_EVALUATION_INTERVAL_MS;
     if (interval > 0) this.cloudwatchService.startTicking(interval, (error) => this.log(`alarm evaluation failed: ${String(error)}`));
+    this.lastScheduleCheck = this.now();
+    if (interval > 0) {
+      this.scheduleTicker = setInterval(() => {
+        this.runDueSchedules().catch((error: unknown) => this.log(`scheduled rules failed: ${String(error)}`));
+      }, interval);
+      this.scheduleTicker.unref();
+    }
+  }
+
+  /**
+   * Fires every enabled scheduled rule (EventBridge rules and Scheduler schedules) due since
+   * the last check, by the cloud's clock; each rule fires at most once per check, as a
+   * stopped scheduler does not catch up on missed fires. Runs on the alarm tick's cadence.
+   */
+  async runDueSchedules(): Promise<{ ruleName: string; at: Date }[]> {
+    const { bus } = this.requireStarted();
+    const now = this.now();
+    const due = bus.nextScheduledFires(this.lastScheduleCheck).filter((fire) => fire.at.getTime() <= now.getTime());
+    this.lastScheduleCheck = now;
+    const fired: { ruleName: string; at: Date }[] = [];
+    for (const fire of due) {
+      const delivery = bus.fireSchedule(fire.ruleName, fire.at);
+      this.pendingDeliveries.add(delivery);
+      try {
+        await delivery;
+      } finally {
+        this.pendingDeliveries.delete(delivery);
+      }
+      this.log(`schedule ${fire.ruleName} fired for ${fire.at.toISOString()}`);
+      fired.push({ ruleName: fire.ruleName, at: fire.at });
+    }
+    return fired;
+  }
+
+  private now(): Date {
+    return (this.options.clock ?? (() => new Date()))();
   }
 
   /**
@@ -273,6 +318,8 @@ export class LocalCloud implements LocalCloudApi {
 
   async stop(): Promise<void> {
     this.cloudwatchService?.stopTicking();
+    if (this.scheduleTicker) clearInterval(this.scheduleTicker);
+    await this.functionUrls.close();
     await this.cloudwatchServer?.close();
     await this.executions?.close();
     await this.lambdas?.close();
@@ -324,6 +371,7 @@ export class LocalCloud implements LocalCloudApi {
       registerRule: (rule) => bus.addRule({ logicalId: rule.name, name: rule.name, properties: rule.properties }),
       registerTopic: (arn) => this.topics.createTopic(arn),
       registerAlarm: (alarm) => this.requireCloudWatch().registerAlarm(alarm),
+      registerFunctionUrl: async ({ functionName, authType }) => (await this.functionUrls.register({ functionName, authType, accountId: LOCAL_ACCOUNT, region: LOCAL_REGION })).url,
       lambdaAssetDir: (code: JsonObject, metadata) => assembly.lambdaAssetDir(code, metadata),
       productTemplate: (url) => this.productTemplates.set(PRODUCT_NAME, url),
     };

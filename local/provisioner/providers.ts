@@ -14,6 +14,8 @@ export interface ProviderServices {
   readonly registerRule: (rule: { name: string; arn: string; properties: JsonObject }) => void;
   readonly registerTopic: (arn: string) => void;
   readonly registerAlarm: (alarm: { logicalId: string; name: string; arn: string; type: string; properties: JsonObject }) => void;
+  /** Serves a function URL on 127.0.0.1 and returns its address. */
+  readonly registerFunctionUrl: (url: { functionName: string; authType: 'AWS_IAM' | 'NONE' }) => Promise<string>;
   readonly lambdaAssetDir: (code: JsonObject, metadata: Readonly<Record<string, unknown>>) => string;
   readonly productTemplate: (templateUrl: string) => void;
 }
@@ -61,6 +63,12 @@ const RECORDED_ONLY: Record<string, (r: ResourceRequest) => { physicalId: string
   'AWS::ServiceCatalog::PortfolioPrincipalAssociation': (r) => ({ physicalId: r.generatedName(), attributes: {} }),
   'AWS::ServiceCatalog::LaunchRoleConstraint': (r) => ({ physicalId: r.generatedName(), attributes: {} }),
   'AWS::CDK::Metadata': (r) => ({ physicalId: r.generatedName(), attributes: {} }),
+  // Resource policies (who may invoke) are IAM: recorded, not enforced locally.
+  'AWS::Lambda::Permission': (r) => ({ physicalId: r.generatedName(), attributes: {} }),
+  // Dashboards have no local viewer; `lumina report` renders the same data as HTML.
+  'AWS::CloudWatch::Dashboard': (r) => ({ physicalId: str(r.properties.DashboardName) ?? r.generatedName(255), attributes: {} }),
+  // Email subscriptions need a mailbox: recorded; the topic's messages stay readable locally.
+  'AWS::SNS::Subscription': (r) => ({ physicalId: `${str(r.properties.TopicArn) ?? 'topic'}:${r.generatedName(36, true)}`, attributes: {} }),
   // The AWS CLI layer of CDK's BucketDeployment: only that Python function uses it.
   'AWS::Lambda::LayerVersion': (r) => ({ physicalId: arn(r, 'lambda', `layer:${r.generatedName(64)}:1`), attributes: {} }),
   // BucketDeployment publishes Service Catalog product bundles to the asset bucket; the local
@@ -149,6 +157,34 @@ export function createProviders(services: ProviderServices): Record<string, Reso
     const ruleArn = arn(r, 'events', bus === 'default' ? `rule/${name}` : `rule/${bus}/${name}`);
     services.registerRule({ name, arn: ruleArn, properties: r.properties });
     return { physicalId: name, attributes: { Arn: ruleArn } };
+  };
+
+  providers['AWS::Lambda::Url'] = async (r) => {
+    const target = str(r.properties.TargetFunctionArn) ?? '';
+    const functionName = /:function:([^:]+)/.exec(target)?.[1] ?? target;
+    if (functionName === '') throw new Error(`${r.stackName}/${r.logicalId}: function URL without TargetFunctionArn`);
+    if (r.properties.Qualifier !== undefined) throw new Error(`${r.stackName}/${r.logicalId}: function URLs on an alias or version are not supported locally (only $LATEST runs)`);
+    const authType = str(r.properties.AuthType);
+    if (authType !== 'AWS_IAM' && authType !== 'NONE') throw new Error(`${r.stackName}/${r.logicalId}: AuthType must be AWS_IAM or NONE, got ${String(authType)}`);
+    const url = await services.registerFunctionUrl({ functionName, authType });
+    return { physicalId: url, attributes: { FunctionUrl: url, FunctionArn: target } };
+  };
+
+  // EventBridge Scheduler schedules run on the local bus's scheduler, as a scheduled rule with the same target.
+  providers['AWS::Scheduler::Schedule'] = async (r) => {
+    const name = str(r.properties.Name) ?? r.generatedName(64);
+    const target = (r.properties.Target ?? {}) as JsonObject;
+    const state = str(r.properties.State) ?? 'ENABLED';
+    services.registerRule({
+      name: `schedule/${name}`,
+      arn: arn(r, 'scheduler', `schedule/default/${name}`),
+      properties: {
+        ScheduleExpression: r.properties.ScheduleExpression as JsonValue,
+        State: state,
+        Targets: [{ Id: 'ScheduleTarget', Arn: target.Arn as JsonValue, ...(target.Input !== undefined ? { Input: target.Input } : {}), ...(target.RoleArn !== undefined ? { RoleArn: target.RoleArn } : {}) }],
+      },
+    });
+    return { physicalId: name, attributes: { Arn: arn(r, 'scheduler', `schedule/default/${name}`) } };
   };
 
   for (const type of ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::CompositeAlarm']) {

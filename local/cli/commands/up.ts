@@ -41,6 +41,7 @@ async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLoc
         endpoints: cloud.endpoints,
         credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
         artifactBucket: cloud.artifactBucket,
+        functionUrls: cloud.listFunctionUrls(),
         projects,
       }),
     );
@@ -58,6 +59,7 @@ async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLoc
         ['CloudWatch', `${cloud.endpoints.cloudwatch} (AWS_ENDPOINT_URL_CLOUDWATCH)`],
         ['credentials', `${credentials.accessKeyId} / ${credentials.secretAccessKey}`],
         ['artifact bucket', cloud.artifactBucket],
+        ...cloud.listFunctionUrls().map((u): [string, string] => ['function URL', `${u.url} -> ${u.functionName} (${u.authType === 'AWS_IAM' ? 'AWS_IAM: SigV4 or an x-lumina-principal header' : 'no auth'})`]),
         ['projects', projectsLine(projects)],
       ]).trimEnd(),
       'Stop it with Ctrl-C.',

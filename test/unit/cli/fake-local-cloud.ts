@@ -126,6 +126,10 @@ class FakeLocalCloud implements LocalCloudApi {
     return { key };
   }
 
+  listFunctionUrls(): readonly { functionName: string; url: string; authType: 'AWS_IAM' | 'NONE' }[] {
+    return [];
+  }
+
   listRuns(project: string): ExecutionInfo[] {
     this.project(project);
     return this.state.runs

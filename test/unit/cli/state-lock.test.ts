@@ -140,6 +140,7 @@ describe('lumina up', () => {
       endpoints: FAKE_ENDPOINTS,
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       artifactBucket: FAKE_BUCKET,
+      functionUrls: [],
       projects: [],
     });
     expect(recording.stderr()).toContain('SIGTERM: stopping the local cloud');
