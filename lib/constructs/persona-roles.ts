@@ -1,5 +1,6 @@
 import { ArnFormat, type CfnElement, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionWildcards, acknowledgeGrantPolicies, acknowledgePrefixWildcards } from './nag-acknowledgements';
 import type { PlatformResources } from './platform-contract';
@@ -9,7 +10,8 @@ import type { PlatformResources } from './platform-contract';
  * separate data science from infrastructure: a data scientist drops data, reads results and
  * launches projects from Service Catalog but cannot deploy or change infrastructure; an ML
  * engineer deploys with the CDK bootstrap roles; a model approver reads evidence and records
- * approvals in the registry, and can neither deploy nor write data.
+ * approvals through the registry API, and can neither deploy nor write data. Nobody writes
+ * the registry table directly: changes go through the registry API, which audits them.
  */
 export class PersonaRoles extends Construct {
   readonly dataScientist: iam.Role;
@@ -59,10 +61,12 @@ export class PersonaRoles extends Construct {
 
     this.modelApprover = new iam.Role(this, 'ModelApprover', {
       assumedBy: account,
-      description: 'LuminaOps model approver: reviews model cards and evidence, records approvals and stage changes',
+      description: 'LuminaOps model approver: reviews model cards and evidence, records approvals and stage changes through the registry API',
     });
     platform.artifacts.grantRead(this.modelApprover, 'projects/*');
-    platform.tables.registry.grantReadWriteData(this.modelApprover);
+    // Read only: approvals and stage changes go through the registry API, which checks the
+    // persona and the promotion policy and writes the audit trail (allowRegistryApi).
+    platform.tables.registry.grantReadData(this.modelApprover);
     platform.tables.audit.grantReadData(this.modelApprover);
     platform.tables.experiments.grantReadData(this.modelApprover);
 
@@ -91,5 +95,15 @@ export class PersonaRoles extends Construct {
       [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'cdk-*' })],
       'The CDK bootstrap roles (deploy, file publishing, lookup) of this account; their names carry the bootstrap qualifier.',
     );
+  }
+
+  /**
+   * Lets the ML engineer and the model approver call the registry API's IAM-authorised
+   * function URL; what each may do through it is the API's persona table
+   * (lambdas/core/governance/personas.ts). Data scientists get no access: they only read
+   * the registry, which their table grants already allow.
+   */
+  allowRegistryApi(registryApi: lambda.IFunction): void {
+    for (const role of [this.mlEngineer, this.modelApprover]) registryApi.grantInvokeUrl(role);
   }
 }

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MlProjectPortfolio } from '../../service-catalog/ml-project-portfolio';
 import { AlertsTopic } from '../constructs/alerts-topic';
@@ -7,11 +7,13 @@ import { PersonaRoles } from '../constructs/persona-roles';
 import { type PlatformResources, PlatformExports } from '../constructs/platform-contract';
 import { PlatformKey } from '../constructs/platform-key';
 import { PlatformTables } from '../constructs/platform-tables';
+import { RegistryApi } from '../constructs/registry-api';
 
 /**
  * The shared platform, deployed once per account and region: the key, the artifact store,
- * the registry tables, the alerts topic, the persona roles and the Service Catalog
- * portfolio from which ML projects are created.
+ * the registry tables, the alerts topic, the persona roles, the registry API through which
+ * they change the registry, and the Service Catalog portfolio from which ML projects are
+ * created.
  */
 export class PlatformStack extends Stack {
   readonly resources: PlatformResources;
@@ -28,6 +30,9 @@ export class PlatformStack extends Stack {
 
     new PlatformExports(this, 'Exports', this.stackName, this.resources);
     this.personas = new PersonaRoles(this, 'Personas', this.resources);
+    const registryApi = new RegistryApi(this, 'RegistryApi', { platform: this.resources, personas: this.personas });
+    this.personas.allowRegistryApi(registryApi.function);
+    new CfnOutput(this, 'RegistryApiUrl', { value: registryApi.url.url, description: 'Registry API (IAM-authorised function URL): promote, rollback, approve-card, audit' });
     this.catalog = new MlProjectPortfolio(this, 'Catalog', {
       platformStackName: this.stackName,
       platform: this.resources,

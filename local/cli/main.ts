@@ -9,10 +9,12 @@ import { GLOBAL_FLAGS, UsageError, asksForHelp, parseCommandArgs } from './args'
 import { closestMatch } from './closest-match';
 import { processStopRequests } from './cloud-session';
 import { type CliContext, type CliIo, type CommandSpec, EXIT_CODES } from './command';
+import { auditCommand } from './commands/audit';
 import { dataPutCommand } from './commands/data';
 import { compareCommand, experimentsCommand } from './commands/experiments';
 import { modelCommand, modelsCommand } from './commands/models';
 import { projectCreateCommand, projectListCommand } from './commands/project';
+import { approveCommand, promoteCommand, rollbackCommand } from './commands/promote';
 import { runsCommand } from './commands/runs';
 import { upCommand } from './commands/up';
 import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help';
@@ -30,6 +32,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   modelCommand,
   experimentsCommand,
   compareCommand,
+  approveCommand,
+  promoteCommand,
+  rollbackCommand,
+  auditCommand,
 ];
 
 const helpCommand: CommandSpec = {
