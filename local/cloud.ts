@@ -28,6 +28,7 @@ import { awsClientConfig, lambdaEnvironmentForEmulators, type RunningEmulators, 
 import { ExecutionService } from './runtime/execution-service';
 import { LocalFunctionUrls, type RegisteredFunctionUrl } from './runtime/function-urls';
 import { LambdaRuntime } from './runtime/lambda-runtime';
+import { sageMakerTaskAdapters } from './runtime/sagemaker-training';
 import {
   LocalTopics,
   type TaskAdapters,
@@ -159,6 +160,7 @@ export class LocalCloud implements LocalCloudApi {
       ...snsTaskAdapters(this.topics),
       ...stepFunctionsTaskAdapters(executions),
       ...cloudWatchTaskAdapters(this.cloudwatchService),
+      ...sageMakerTaskAdapters({ s3: this.clients.s3, region: LOCAL_REGION, account: LOCAL_ACCOUNT }),
     };
     this.bus = new LocalEventBus({
       account: LOCAL_ACCOUNT,

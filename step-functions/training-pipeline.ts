@@ -1,19 +1,39 @@
 /**
- * The training pipeline (JSONPath ASL, built with CDK's Step Functions tasks).
+ * The training pipeline (JSONPath ASL, built with CDK's Step Functions tasks; no JSONata,
+ * variables or Distributed Map, which the local cloud refuses).
  *
- * Started by a CSV landing in the project's training inbox (S3 → EventBridge → here) with
- * `{ bucket, key, versionId, etag, trigger }`:
+ * Started by a CSV landing in the project's training inbox (S3 → EventBridge) with
+ * `{ bucket, key, versionId, etag, trigger: 's3' }`, or by a schedule, a drift alarm or
+ * `lumina train` with `{ trigger: 'schedule' | 'alarm' | 'manual' }` (no object: the run
+ * retrains on the project's latest accepted dataset):
  *
- *   ValidateDataset → IsDatasetValid?
- *     valid   → ProfileDataset (baseline statistics/constraints + dataset copy) → RecordDatasetVersion
- *               → RecordRunSucceeded
- *     invalid → RecordRejection → NotifyRejection → DatasetRejected (Fail, with the reason)
- *   any error → RecordRunFailure → NotifyFailure → PipelineFailed (Fail)
+ *   TrainingSettings (deploy-time instance type and spot choice; this run's S3 locations)
+ *   → HasDroppedObject?
+ *       no  → LookupLatestDataset → HasLatestDataset? (none → NoDatasetYet → failure path)
+ *             → UseLatestDataset
+ *   → ValidateDataset → IsDatasetValid?
+ *       invalid → RecordRejection → NotifyRejection → DatasetRejected (Fail, with the reason)
+ *       valid   → ProfileDataset (baseline statistics/constraints + dataset copy)
+ *                 → RecordDatasetVersion → RecordLatestDataset
+ *                 → SplitDataset (entity-hash split, encoding, SageMaker channels, raw holdout)
+ *                 → UseSpotTraining? → TrainModelOnSpot | TrainModel (sagemaker:createTrainingJob.sync)
+ *                 → ConvertModel (XGBoost JSON → ONNX, verified on holdout rows within 1e-6)
+ *                 → EvaluateModel (holdout metrics, subgroups, TreeSHAP importance, champion on the same rows)
+ *                 → RegisterModel (version, card, lineage, experiment run; staging only if the challenger wins)
+ *                 → RecordRunSucceeded → NotifyOutcome (staged or rejected) → TrainingSucceeded
+ *   any error → RecordRunFailure (error and cause on the run) → NotifyFailure → PipelineFailed (Fail)
  *
- * The uploaded object is never deleted; a rejection report is written next to the inbox.
+ * Spot training is a Choice between two variants of the training task, because the
+ * project's SpotTraining parameter is a deploy-time value and a Task's parameters cannot
+ * hold a CloudFormation condition: TrainingSettings carries the parameter into the state,
+ * and the Choice reads it. Inputs are never deleted; every file of a run is under
+ * `projects/<p>/runs/<execution name>/` (lambdas/core/pipeline/run-layout.ts).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -22,21 +42,83 @@ import { Construct } from 'constructs';
 
 export interface TrainingPipelineSteps {
   readonly projectName: string;
+  readonly artifactBucketName: string;
   readonly validateDataset: lambda.IFunction;
   readonly profileDataset: lambda.IFunction;
+  readonly splitDataset: lambda.IFunction;
+  readonly convertModel: lambda.IFunction;
+  readonly evaluateModel: lambda.IFunction;
+  readonly registerModel: lambda.IFunction;
   readonly registry: dynamodb.ITable;
   readonly operations: dynamodb.ITable;
   readonly alerts: sns.ITopic;
+  readonly training: TrainingJobSettings;
 }
+
+export interface TrainingJobSettings {
+  /** The role the training job runs as (granted the project's run prefix only). */
+  readonly role: iam.IRole;
+  /** The SageMaker XGBoost framework image for the region. */
+  readonly imageUri: string;
+  /** The project's TrainingInstanceType parameter (an `ml.` instance type). */
+  readonly instanceType: string;
+  /** The project's SpotTraining parameter: 'true' or 'false'. */
+  readonly spotTraining: string;
+  /** s3:// URI of the seed-code package (sourcedir.tar.gz) the framework container runs. */
+  readonly seedCodeUri: string;
+  /** Entry point inside the package. */
+  readonly program: string;
+  readonly region: string;
+  /** Encrypts the model artifacts and the training volume. */
+  readonly encryptionKey: kms.IKey;
+  /** Longest a training job may run. */
+  readonly maxRuntime: Duration;
+  /** Longest a spot job may wait for capacity and run, in total (at least maxRuntime). */
+  readonly maxSpotWait: Duration;
+}
+
+/** The key of the item that names a project's latest accepted dataset. */
+export const LATEST_DATASET_SK = 'DATASET#LATEST';
 
 const str = (path: string): tasks.DynamoAttributeValue => tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(path));
 const fmt = (template: string, ...paths: string[]): tasks.DynamoAttributeValue =>
   tasks.DynamoAttributeValue.fromString(sfn.JsonPath.format(template, ...paths.map((p) => sfn.JsonPath.stringAt(p))));
 
+/**
+ * SageMakerCreateTrainingJob with managed spot training: CDK's task has no
+ * EnableManagedSpotTraining, CheckpointConfig or MaxWaitTimeInSeconds, so they are added to
+ * the rendered parameters. Everything else (IAM for the state machine, PassRole, the .sync
+ * event rule) is CDK's own.
+ */
+class SpotTrainingJob extends tasks.SageMakerCreateTrainingJob {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: tasks.SageMakerCreateTrainingJobProps,
+    private readonly spot: { readonly checkpointUriPath: string; readonly maxRuntime: Duration; readonly maxWait: Duration },
+  ) {
+    super(scope, id, props);
+  }
+
+  protected override _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
+    const rendered = super._renderTask(topLevelQueryLanguage);
+    rendered.Parameters = {
+      ...rendered.Parameters,
+      EnableManagedSpotTraining: true,
+      CheckpointConfig: { 'S3Uri.$': this.spot.checkpointUriPath, LocalPath: '/opt/ml/checkpoints' },
+      StoppingCondition: { MaxRuntimeInSeconds: this.spot.maxRuntime.toSeconds(), MaxWaitTimeInSeconds: this.spot.maxWait.toSeconds() },
+    };
+    return rendered;
+  }
+}
+
 export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipelineSteps): sfn.IChainable {
   const projectKey = tasks.DynamoAttributeValue.fromString(`PROJECT#${steps.projectName}`);
   const runKey = fmt('RUN#{}', '$$.Execution.Name');
+  const runUri = (folder: string): string =>
+    sfn.JsonPath.format(`s3://${steps.artifactBucketName}/projects/${steps.projectName}/runs/{}/${folder}/`, sfn.JsonPath.executionName);
 
+  // --- failure path -------------------------------------------------------------------
   const recordRunFailure = new tasks.DynamoPutItem(scope, 'RecordRunFailure', {
     table: steps.operations,
     item: {
@@ -65,36 +147,90 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
   const failed = new sfn.Fail(scope, 'PipelineFailed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
   const onFailure = recordRunFailure.next(notifyFailure).next(failed);
   const catchAll = { resultPath: '$.failure', errors: [sfn.Errors.ALL] };
+  /** A function step whose result lands at `<resultPath>.<name>` (the data steps keep their `report` / `dataset`). */
+  const lambdaStep = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration, name = 'result'): tasks.LambdaInvoke => {
+    const step = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      resultSelector: { [`${name}.$`]: '$.Payload' },
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(timeout),
+    });
+    step.addCatch(onFailure, catchAll);
+    return step;
+  };
 
-  const validate = new tasks.LambdaInvoke(scope, 'ValidateDataset', {
-    lambdaFunction: steps.validateDataset,
-    payload: sfn.TaskInput.fromObject({
+  // --- settings and the dataset to train on --------------------------------------------
+  const settings = new sfn.Pass(scope, 'TrainingSettings', {
+    parameters: {
+      instanceType: steps.training.instanceType,
+      spotTraining: steps.training.spotTraining,
+      modelOutputUri: runUri('model'),
+      checkpointUri: runUri('checkpoints'),
+      framework: {
+        sagemaker_program: steps.training.program,
+        sagemaker_submit_directory: steps.training.seedCodeUri,
+        sagemaker_region: steps.training.region,
+        sagemaker_container_log_level: '20',
+      },
+    },
+    resultPath: '$.settings',
+  });
+  const defaultTrigger = new sfn.Pass(scope, 'DefaultTrigger', { result: sfn.Result.fromString('manual'), resultPath: '$.trigger' });
+
+  const lookupLatest = new tasks.DynamoGetItem(scope, 'LookupLatestDataset', {
+    table: steps.registry,
+    key: { pk: projectKey, sk: tasks.DynamoAttributeValue.fromString(LATEST_DATASET_SK) },
+    consistentRead: true,
+    resultPath: '$.latest',
+  });
+  lookupLatest.addCatch(onFailure, catchAll);
+  const useLatest = new sfn.Pass(scope, 'UseLatestDataset', {
+    parameters: {
+      bucket: steps.artifactBucketName,
+      'key.$': '$.latest.Item.sourceKey.S',
+      'versionId.$': '$.latest.Item.sourceVersionId.S',
+      'etag.$': '$.latest.Item.sourceEtag.S',
+      'trigger.$': '$.trigger',
+      'settings.$': '$.settings',
+    },
+  });
+  const noDataset = new sfn.Pass(scope, 'NoDatasetYet', {
+    parameters: {
+      Error: 'NoDatasetVersion',
+      Cause: sfn.JsonPath.format('project {} has no accepted training dataset yet; drop a CSV in its training inbox first', steps.projectName),
+    },
+    resultPath: '$.failure',
+  }).next(onFailure);
+
+  const validate = lambdaStep(
+    'ValidateDataset',
+    steps.validateDataset,
+    {
       bucket: sfn.JsonPath.stringAt('$.bucket'),
       key: sfn.JsonPath.stringAt('$.key'),
       versionId: sfn.JsonPath.stringAt('$.versionId'),
       etag: sfn.JsonPath.stringAt('$.etag'),
       executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-    }),
-    resultSelector: { 'report.$': '$.Payload' },
-    resultPath: '$.validation',
-    taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
-  });
-  validate.addCatch(onFailure, catchAll);
-
-  const profile = new tasks.LambdaInvoke(scope, 'ProfileDataset', {
-    lambdaFunction: steps.profileDataset,
-    payload: sfn.TaskInput.fromObject({
+    },
+    '$.validation',
+    Duration.minutes(15),
+    'report',
+  );
+  const profile = lambdaStep(
+    'ProfileDataset',
+    steps.profileDataset,
+    {
       bucket: sfn.JsonPath.stringAt('$.bucket'),
       key: sfn.JsonPath.stringAt('$.key'),
       versionId: sfn.JsonPath.stringAt('$.versionId'),
       etag: sfn.JsonPath.stringAt('$.etag'),
       validation: sfn.JsonPath.objectAt('$.validation.report'),
-    }),
-    resultSelector: { 'dataset.$': '$.Payload' },
-    resultPath: '$.profile',
-    taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
-  });
-  profile.addCatch(onFailure, catchAll);
+    },
+    '$.profile',
+    Duration.minutes(15),
+    'dataset',
+  );
 
   const recordDataset = new tasks.DynamoPutItem(scope, 'RecordDatasetVersion', {
     table: steps.registry,
@@ -111,6 +247,129 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     resultPath: sfn.JsonPath.DISCARD,
   });
   recordDataset.addCatch(onFailure, catchAll);
+  const recordLatest = new tasks.DynamoPutItem(scope, 'RecordLatestDataset', {
+    table: steps.registry,
+    item: {
+      pk: projectKey,
+      sk: tasks.DynamoAttributeValue.fromString(LATEST_DATASET_SK),
+      datasetVersionId: str('$.profile.dataset.datasetVersionId'),
+      sourceKey: str('$.key'),
+      sourceVersionId: str('$.versionId'),
+      sourceEtag: str('$.etag'),
+      executionArn: str('$$.Execution.Id'),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  recordLatest.addCatch(onFailure, catchAll);
+
+  // --- split, train, convert, evaluate, register ---------------------------------------
+  const split = lambdaStep(
+    'SplitDataset',
+    steps.splitDataset,
+    {
+      executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      dataset: {
+        datasetVersionId: sfn.JsonPath.stringAt('$.profile.dataset.datasetVersionId'),
+        sha256: sfn.JsonPath.stringAt('$.profile.dataset.sha256'),
+      },
+      inferredPositiveLabel: sfn.JsonPath.stringAt('$.validation.report.target.positiveLabel'),
+      modelOutputUri: sfn.JsonPath.stringAt('$.settings.modelOutputUri'),
+    },
+    '$.split',
+    Duration.minutes(15),
+  );
+
+  const trainingProps = (): tasks.SageMakerCreateTrainingJobProps => ({
+    // .sync: the state waits for the job to finish and fails when the job fails.
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    trainingJobName: sfn.JsonPath.stringAt('$.split.result.trainingJobName'),
+    role: steps.training.role,
+    algorithmSpecification: {
+      trainingImage: tasks.DockerImage.fromRegistry(steps.training.imageUri),
+      trainingInputMode: tasks.InputMode.FILE,
+    },
+    // The framework's script-mode settings, then the project's hyperparameters (strings).
+    hyperparameters: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$.settings.framework'), sfn.JsonPath.objectAt('$.split.result.hyperParameters')) as unknown as Record<string, unknown>,
+    inputDataConfig: (['train', 'validation', 'test', 'encoding'] as const).map((channel) => ({
+      channelName: channel,
+      contentType: channel === 'encoding' ? 'application/json' : 'text/csv',
+      dataSource: { s3DataSource: { s3DataType: tasks.S3DataType.S3_PREFIX, s3Location: tasks.S3Location.fromJsonExpression(`$.split.result.channels.${channel}`) } },
+    })),
+    outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.settings.modelOutputUri'), encryptionKey: steps.training.encryptionKey },
+    resourceConfig: {
+      instanceCount: 1,
+      instanceType: new ec2.InstanceType(sfn.JsonPath.stringAt('$.settings.instanceType')),
+      volumeSize: Size.gibibytes(30),
+      volumeEncryptionKey: steps.training.encryptionKey,
+    },
+    stoppingCondition: { maxRuntime: steps.training.maxRuntime },
+    resultSelector: {
+      'jobName.$': '$.TrainingJobName',
+      'status.$': '$.TrainingJobStatus',
+      'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
+      'finalMetrics.$': '$.FinalMetricDataList',
+    },
+    resultPath: '$.training',
+  });
+  const train = new tasks.SageMakerCreateTrainingJob(scope, 'TrainModel', trainingProps());
+  train.addCatch(onFailure, catchAll);
+  const trainOnSpot = new SpotTrainingJob(scope, 'TrainModelOnSpot', trainingProps(), {
+    checkpointUriPath: '$.settings.checkpointUri',
+    maxRuntime: steps.training.maxRuntime,
+    maxWait: steps.training.maxSpotWait,
+  });
+  trainOnSpot.addCatch(onFailure, catchAll);
+
+  const convert = lambdaStep(
+    'ConvertModel',
+    steps.convertModel,
+    { executionId: sfn.JsonPath.stringAt('$$.Execution.Id'), modelArtifacts: sfn.JsonPath.stringAt('$.training.modelArtifacts') },
+    '$.converted',
+    Duration.minutes(10),
+  );
+  const evaluate = lambdaStep(
+    'EvaluateModel',
+    steps.evaluateModel,
+    {
+      executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      modelKey: sfn.JsonPath.stringAt('$.converted.result.modelKey'),
+      positiveLabel: sfn.JsonPath.stringAt('$.split.result.positiveLabel'),
+      primaryMetric: sfn.JsonPath.stringAt('$.split.result.primaryMetric'),
+      subgroupColumns: sfn.JsonPath.listAt('$.split.result.subgroupColumns'),
+    },
+    '$.evaluation',
+    Duration.minutes(15),
+  );
+  const register = lambdaStep(
+    'RegisterModel',
+    steps.registerModel,
+    {
+      executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      trigger: { type: sfn.JsonPath.stringAt('$.trigger') },
+      dataset: {
+        datasetVersionId: sfn.JsonPath.stringAt('$.profile.dataset.datasetVersionId'),
+        sha256: sfn.JsonPath.stringAt('$.profile.dataset.sha256'),
+        key: sfn.JsonPath.stringAt('$.split.result.datasetKey'),
+        rows: sfn.JsonPath.numberAt('$.profile.dataset.rows'),
+      },
+      training: {
+        backend: sfn.JsonPath.stringAt('$.converted.result.backend'),
+        jobName: sfn.JsonPath.stringAt('$.training.jobName'),
+        parameters: sfn.JsonPath.objectAt('$.split.result.hyperParameters'),
+        modelKey: sfn.JsonPath.stringAt('$.converted.result.modelKey'),
+        seedCodeVersion: sfn.JsonPath.stringAt('$.split.result.seedCodeVersion'),
+      },
+      onnx: { key: sfn.JsonPath.stringAt('$.converted.result.onnxKey'), maxAbsDiff: sfn.JsonPath.numberAt('$.converted.result.maxAbsDiff') },
+      evaluation: sfn.JsonPath.objectAt('$.evaluation.result'),
+      baselineKeys: {
+        statistics: sfn.JsonPath.stringAt('$.profile.dataset.baselineKeys.statistics'),
+        constraints: sfn.JsonPath.stringAt('$.profile.dataset.baselineKeys.constraints'),
+      },
+      card: sfn.JsonPath.objectAt('$.split.result.card'),
+    },
+    '$.registration',
+    Duration.minutes(5),
+  );
 
   const recordSucceeded = new tasks.DynamoPutItem(scope, 'RecordRunSucceeded', {
     table: steps.operations,
@@ -120,13 +379,36 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       pipeline: tasks.DynamoAttributeValue.fromString('training'),
       status: tasks.DynamoAttributeValue.fromString('SUCCEEDED'),
       datasetVersionId: str('$.profile.dataset.datasetVersionId'),
+      trainingJob: str('$.training.jobName'),
+      modelVersion: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.registration.result.version'))),
+      decision: str('$.registration.result.decision'),
+      reason: str('$.registration.result.reason'),
       executionArn: str('$$.Execution.Id'),
       executionStartedAt: str('$$.Execution.StartTime'),
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
   recordSucceeded.addCatch(onFailure, catchAll);
+  const notifyOutcome = new tasks.SnsPublish(scope, 'NotifyOutcome', {
+    topic: steps.alerts,
+    subject: sfn.JsonPath.format(
+      'LuminaOps {}: model version {} {}',
+      steps.projectName,
+      sfn.JsonPath.stringAt('$.registration.result.version'),
+      sfn.JsonPath.stringAt('$.registration.result.decision'),
+    ),
+    message: sfn.TaskInput.fromObject({
+      project: steps.projectName,
+      execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      registration: sfn.JsonPath.objectAt('$.registration.result'),
+      metrics: sfn.JsonPath.objectAt('$.evaluation.result.metrics'),
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  notifyOutcome.addCatch(onFailure, catchAll);
+  const succeeded = new sfn.Succeed(scope, 'TrainingSucceeded');
 
+  // --- rejection of the dropped data ---------------------------------------------------
   const recordRejection = new tasks.DynamoPutItem(scope, 'RecordRejection', {
     table: steps.registry,
     item: {
@@ -158,9 +440,28 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
   notifyRejection.addCatch(onFailure, catchAll);
   const rejected = new sfn.Fail(scope, 'DatasetRejected', { error: 'DatasetRejected', causePath: '$.validation.report.reason' });
 
-  return validate.next(
-    new sfn.Choice(scope, 'IsDatasetValid')
-      .when(sfn.Condition.booleanEquals('$.validation.report.ok', true), profile.next(recordDataset).next(recordSucceeded))
-      .otherwise(recordRejection.next(notifyRejection).next(rejected)),
-  );
+  // --- wiring --------------------------------------------------------------------------
+  const afterTraining = convert.next(evaluate).next(register).next(recordSucceeded).next(notifyOutcome).next(succeeded);
+  train.next(afterTraining);
+  trainOnSpot.next(afterTraining);
+  const trainingChoice = new sfn.Choice(scope, 'UseSpotTraining')
+    .when(sfn.Condition.stringEquals('$.settings.spotTraining', 'true'), trainOnSpot)
+    .otherwise(train);
+  const datasetChoice = new sfn.Choice(scope, 'IsDatasetValid')
+    .when(sfn.Condition.booleanEquals('$.validation.report.ok', true), profile.next(recordDataset).next(recordLatest).next(split).next(trainingChoice))
+    .otherwise(recordRejection.next(notifyRejection).next(rejected));
+  validate.next(datasetChoice);
+  useLatest.next(validate);
+
+  const findDataset = new sfn.Choice(scope, 'HasDroppedObject')
+    .when(sfn.Condition.isPresent('$.key'), validate)
+    .otherwise(
+      lookupLatest.next(
+        new sfn.Choice(scope, 'HasLatestDataset').when(sfn.Condition.isPresent('$.latest.Item.sourceKey.S'), useLatest).otherwise(noDataset),
+      ),
+    );
+  const triggerChoice = new sfn.Choice(scope, 'HasTrigger')
+    .when(sfn.Condition.isString('$.trigger'), findDataset)
+    .otherwise(defaultTrigger.next(findDataset));
+  return settings.next(triggerChoice);
 }

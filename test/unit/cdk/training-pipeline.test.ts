@@ -1,0 +1,150 @@
+/**
+ * The training pipeline as the product template declares it: the SageMaker training task
+ * (instance type parameter, spot variant, output path under the run prefix), the training
+ * role (the project's prefixes and the platform key only) and the functions' bundles.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthesizeApp } from './app-fixture';
+
+type Json = Record<string, any>;
+
+const app = synthesizeApp();
+const resources = (app.product.toJSON() as { Resources: Record<string, Json> }).Resources;
+
+/** The state machine definition with every CloudFormation token rendered as «…» (JSON text). */
+function definition(): { text: string; states: Record<string, Json> } {
+  const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+  const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
+  const text = parts.map((p) => (typeof p === 'string' ? p : `«${JSON.stringify(p).replace(/"/g, "'")}»`)).join('');
+  return { text, states: JSON.parse(text).States };
+}
+
+function policyOf(roleLogicalIdPrefix: string): Json[] {
+  const policy = Object.values(resources).find(
+    (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: Json) => String(role.Ref).startsWith(roleLogicalIdPrefix)),
+  );
+  return policy!.Properties.PolicyDocument.Statement;
+}
+
+describe('training pipeline: SageMaker training task', () => {
+  const { text, states } = definition();
+
+  it('trains with createTrainingJob.sync on the TrainingInstanceType parameter', () => {
+    expect(states.TrainModel.Resource).toMatch(/:states:::sagemaker:createTrainingJob\.sync$/);
+    expect(states.TrainModel.Parameters.ResourceConfig).toMatchObject({ InstanceCount: 1, 'InstanceType.$': '$.settings.instanceType', VolumeSizeInGB: 30 });
+    expect(states.TrainingSettings.Parameters.instanceType).toBe("«{'Ref':'TrainingInstanceType'}»");
+    app.product.hasParameter('TrainingInstanceType', { Default: 'ml.g5.xlarge' });
+  });
+
+  it('runs the spot variant, with checkpoints under the run prefix, when SpotTraining is true', () => {
+    expect(states.TrainingSettings.Parameters.spotTraining).toBe("«{'Ref':'SpotTraining'}»");
+    expect(states.UseSpotTraining).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.settings.spotTraining', StringEquals: 'true', Next: 'TrainModelOnSpot' }],
+      Default: 'TrainModel',
+    });
+    expect(states.TrainModelOnSpot.Parameters).toMatchObject({
+      EnableManagedSpotTraining: true,
+      CheckpointConfig: { 'S3Uri.$': '$.settings.checkpointUri' },
+      StoppingCondition: { MaxRuntimeInSeconds: 4 * 3600, MaxWaitTimeInSeconds: 8 * 3600 },
+    });
+    expect(states.TrainModel.Parameters.EnableManagedSpotTraining).toBeUndefined();
+    expect(states.TrainingSettings.Parameters['checkpointUri.$']).toBe(
+      "States.Format('s3://«{'Fn::ImportValue':'LuminaOps:ArtifactBucketName'}»/projects/«{'Ref':'ProjectName'}»/runs/{}/checkpoints/', $$.Execution.Name)",
+    );
+  });
+
+  it("writes the model under the run's prefix, encrypted with the platform key", () => {
+    expect(states.TrainingSettings.Parameters['modelOutputUri.$']).toBe(
+      "States.Format('s3://«{'Fn::ImportValue':'LuminaOps:ArtifactBucketName'}»/projects/«{'Ref':'ProjectName'}»/runs/{}/model/', $$.Execution.Name)",
+    );
+    for (const state of ['TrainModel', 'TrainModelOnSpot']) {
+      expect(states[state].Parameters.OutputDataConfig).toEqual({ 'S3OutputPath.$': '$.settings.modelOutputUri', KmsKeyId: "«{'Fn::ImportValue':'LuminaOps:KeyArn'}»" });
+    }
+  });
+
+  it('runs the seed-code script in the SageMaker XGBoost framework image with the project hyperparameters', () => {
+    expect(states.TrainModel.Parameters['HyperParameters.$']).toBe('States.JsonMerge($.settings.framework, $.split.result.hyperParameters, false)');
+    expect(states.TrainingSettings.Parameters.framework).toMatchObject({
+      sagemaker_program: 'train.py',
+      sagemaker_submit_directory: "s3://«{'Fn::ImportValue':'LuminaOps:ArtifactBucketName'}»/projects/«{'Ref':'ProjectName'}»/seed-code/sourcedir.tar.gz",
+    });
+    expect(text).toContain('sagemaker-xgboost:1.7-1');
+    expect(app.product.toJSON().Mappings.XgboostImageAccounts['us-east-1']).toEqual({ account: '683313688378' });
+    expect(states.TrainModel.Parameters.InputDataConfig.map((c: Json) => c.ChannelName)).toEqual(['train', 'validation', 'test', 'encoding']);
+  });
+
+  it('catches every failure of every task and routes it to the recorded, notified failure', () => {
+    const tasks = Object.entries(states).filter(([name, s]) => s.Type === 'Task' && !['RecordRunFailure', 'NotifyFailure'].includes(name));
+    expect(tasks.length).toBeGreaterThanOrEqual(14);
+    for (const [name, state] of tasks) {
+      expect([name, state.Catch]).toEqual([name, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordRunFailure' }]]);
+    }
+    expect(states.RecordRunFailure.Next).toBe('NotifyFailure');
+    expect(text).not.toMatch(/"QueryLanguage":"JSONata"|"Assign"|"ItemReader"/);
+  });
+});
+
+describe('training pipeline: SageMaker training role', () => {
+  const statements = policyOf('ProjectTrainingTrainingJobRole');
+  const s3Resources = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:'))).flatMap((s) => [s.Resource].flat());
+
+  it('is assumed by SageMaker only', () => {
+    const [, role] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('ProjectTrainingTrainingJobRole'))!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } },
+    ]);
+    app.product.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'sagemaker.amazonaws.com' } })] } });
+  });
+
+  it("reaches objects only under the project's run data, seed code, model output and checkpoints", () => {
+    const objectPrefixes = s3Resources
+      .filter((r: Json) => r['Fn::Join'])
+      .map((r: Json) => r['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p))).join(''))
+      .map((arn: string) => arn.replace('{"Fn::ImportValue":"LuminaOps:ArtifactBucketArn"}', 'BUCKET').replace('{"Ref":"ProjectName"}', 'P'));
+    expect(new Set(objectPrefixes)).toEqual(
+      new Set(['BUCKET/projects/P/runs/*/data/*', 'BUCKET/projects/P/seed-code/*', 'BUCKET/projects/P/runs/*/model/*', 'BUCKET/projects/P/runs/*/checkpoints/*']),
+    );
+    // The bucket itself (ListBucket for grantRead) and nothing else by literal ARN.
+    expect(s3Resources.filter((r: Json) => !r['Fn::Join'])).toEqual(expect.arrayContaining([{ 'Fn::ImportValue': 'LuminaOps:ArtifactBucketArn' }]));
+    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    const written = writes.flatMap((s) => [s.Resource].flat()).filter((r: Json) => r['Fn::Join']).map((r: Json) => JSON.stringify(r));
+    expect(written).toHaveLength(2);
+    expect(written.every((r: string) => /runs\/\*\/(model|checkpoints)\/\*/.test(r))).toBe(true);
+  });
+
+  it('uses the platform key, and logs and metrics of SageMaker only', () => {
+    const kms = statements.find((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(kms?.Resource).toEqual({ 'Fn::ImportValue': 'LuminaOps:KeyArn' });
+    const metrics = statements.find((s) => s.Action === 'cloudwatch:PutMetricData');
+    expect(metrics?.Condition).toEqual({ StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } });
+  });
+
+  it('is the role the state machine passes to SageMaker, and nothing broader', () => {
+    const machineStatements = policyOf('ProjectTrainingStateMachineRole');
+    const passRole = machineStatements.find((s) => s.Action === 'iam:PassRole');
+    expect(passRole?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProjectTrainingTrainingJobRole/), 'Arn'] });
+    expect(passRole?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
+  });
+});
+
+describe('training pipeline: function bundles', () => {
+  const bundleOf = (logicalIdPrefix: string): string => {
+    const fn = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(logicalIdPrefix))![1];
+    return path.join(app.outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+  };
+
+  it('packages onnxruntime-node for linux x64 only in the convert function', () => {
+    const linux = path.join(bundleOf('ProjectTrainingConvertModel'), 'node_modules/onnxruntime-node/bin/napi-v6/linux');
+    expect(fs.readdirSync(linux)).toEqual(['x64']);
+    expect(fs.existsSync(path.join(bundleOf('ProjectTrainingConvertModel'), 'node_modules/onnxruntime-node/bin/napi-v6/darwin'))).toBe(false);
+  });
+
+  it('grants the register function the registry and experiments tables', () => {
+    const statements = policyOf('ProjectTrainingRegisterModelServiceRole');
+    const tables = statements.filter((s) => [s.Action].flat().includes('dynamodb:PutItem')).flatMap((s) => [s.Resource].flat());
+    expect(tables).toEqual(expect.arrayContaining([{ 'Fn::ImportValue': 'LuminaOps:Table-registry' }, { 'Fn::ImportValue': 'LuminaOps:Table-experiments' }]));
+  });
+});
