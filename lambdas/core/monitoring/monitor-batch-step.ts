@@ -1,0 +1,126 @@
+/**
+ * The inference pipeline's monitoring step: read the batch and the model's baseline from
+ * object storage, monitor, write `statistics.json`, `constraint_violations.json` and
+ * `report.html` under the output prefix, publish the metrics, and return a small summary
+ * for the state machine. Storage, metrics and the clock are arguments.
+ */
+import { z } from 'zod';
+import type { ObjectStore } from '../../shared/object-store';
+import { ProjectNameSchema } from '../datasets/layout';
+import { baselineReference, parseBaseline } from './baseline-reference';
+import { monitorCsvBatch } from './data-quality-monitor';
+import { buildDriftMetrics, putMetricDataRequests, type MetricSink } from './drift-metrics';
+import { renderDriftReport } from './drift-report';
+import type { MonitorConfig } from './monitor-config';
+
+const Key = z.string().min(1).max(1024);
+
+export const MonitorBatchStepInput = z.object({
+  project: ProjectNameSchema,
+  batch: z.object({
+    bucket: z.string().min(3),
+    key: Key,
+    /** Empty or null for an unversioned bucket. */
+    versionId: z.string().nullish(),
+  }),
+  /** Keys in the artifact bucket (the training pipeline's baseline). */
+  baselineKeys: z.object({ statistics: Key, constraints: Key }),
+  /** The registry's model version that scored the batch (a metric dimension). */
+  modelVersion: z.union([z.number().int().positive(), z.string().trim().min(1).max(1024)]).transform(String),
+  /** Where the three outputs go in the artifact bucket; a trailing "/" is added when missing. */
+  outputPrefix: z
+    .string()
+    .min(1)
+    .max(900)
+    .refine((prefix) => !prefix.startsWith('/'), 'must not start with "/"')
+    .transform((prefix) => (prefix.endsWith('/') ? prefix : `${prefix}/`)),
+});
+export type MonitorBatchStepInput = z.output<typeof MonitorBatchStepInput>;
+
+export const MonitorBatchStepOutput = z.object({
+  driftScore: z.number().min(0),
+  driftedFeatures: z.array(z.string()),
+  violationCount: z.number().int().min(0),
+  rows: z.number().int().min(0),
+  missingColumns: z.array(z.string()),
+  extraColumns: z.array(z.string()),
+  keys: z.object({ statistics: z.string(), violations: z.string(), report: z.string() }),
+  /** PutMetricData calls made (1 unless the run has hundreds of features). */
+  metricRequests: z.number().int().min(0),
+  metricNamespace: z.string(),
+});
+export type MonitorBatchStepOutput = z.output<typeof MonitorBatchStepOutput>;
+
+export interface MonitorBatchDependencies {
+  readonly objects: ObjectStore;
+  readonly metrics: MetricSink;
+  readonly now: () => Date;
+}
+
+/** Raised when the step input names another project than the function's own. */
+export class ForeignProjectError extends Error {
+  constructor(project: string, own: string) {
+    super(`this monitor belongs to project ${own}; the step input names project ${project}`);
+    this.name = 'ForeignProjectError';
+  }
+}
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`${what} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+export async function runBatchMonitor(
+  input: MonitorBatchStepInput,
+  settings: { readonly projectName: string; readonly artifactBucket: string; readonly config: MonitorConfig },
+  deps: MonitorBatchDependencies,
+): Promise<MonitorBatchStepOutput> {
+  if (input.project !== settings.projectName) throw new ForeignProjectError(input.project, settings.projectName);
+  const { artifactBucket: bucket, config } = settings;
+  const [batchBytes, statisticsBytes, constraintsBytes] = await Promise.all([
+    deps.objects.get(input.batch.bucket, input.batch.key, input.batch.versionId || undefined),
+    deps.objects.get(bucket, input.baselineKeys.statistics),
+    deps.objects.get(bucket, input.baselineKeys.constraints),
+  ]);
+  const baseline = parseBaseline(parseJson(statisticsBytes, input.baselineKeys.statistics), parseJson(constraintsBytes, input.baselineKeys.constraints));
+  const result = monitorCsvBatch(batchBytes, baselineReference(baseline.statistics, baseline.constraints), config);
+  const now = deps.now();
+
+  const keys = {
+    statistics: `${input.outputPrefix}statistics.json`,
+    violations: `${input.outputPrefix}constraint_violations.json`,
+    report: `${input.outputPrefix}report.html`,
+  };
+  const report = renderDriftReport(result, {
+    project: input.project,
+    modelVersion: input.modelVersion,
+    batch: `s3://${input.batch.bucket}/${input.batch.key}`,
+    generatedAt: now,
+    defaultThreshold: config.drift.default,
+  });
+  await Promise.all([
+    deps.objects.put(bucket, keys.statistics, JSON.stringify(result.statistics, null, 2), 'application/json'),
+    deps.objects.put(bucket, keys.violations, JSON.stringify(result.violations, null, 2), 'application/json'),
+    deps.objects.put(bucket, keys.report, report, 'text/html; charset=utf-8'),
+  ]);
+
+  const metrics = buildDriftMetrics(result, config, { project: input.project, modelVersion: input.modelVersion, timestamp: now });
+  const requests = putMetricDataRequests(metrics.namespace, metrics.datums);
+  // Sequential: a failure leaves a clear prefix published rather than an unknown subset.
+  for (const request of requests) await deps.metrics.putMetricData(request);
+
+  return {
+    driftScore: result.driftScore,
+    driftedFeatures: [...result.driftedFeatures],
+    violationCount: result.violations.violations.length,
+    rows: result.rows,
+    missingColumns: [...result.missingColumns],
+    extraColumns: [...result.extraColumns],
+    keys,
+    metricRequests: requests.length,
+    metricNamespace: metrics.namespace,
+  };
+}
