@@ -12,6 +12,7 @@ import { type CliContext, type CliIo, type CommandSpec, EXIT_CODES } from './com
 import { auditCommand } from './commands/audit';
 import { dataPutCommand } from './commands/data';
 import { compareCommand, experimentsCommand } from './commands/experiments';
+import { FEATURE_COMMANDS } from './commands/features';
 import { modelCommand, modelsCommand } from './commands/models';
 import { projectCreateCommand, projectListCommand } from './commands/project';
 import { approveCommand, promoteCommand, rollbackCommand } from './commands/promote';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   promoteCommand,
   rollbackCommand,
   auditCommand,
+  ...FEATURE_COMMANDS,
 ];
 
 const helpCommand: CommandSpec = {
