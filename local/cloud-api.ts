@@ -28,6 +28,10 @@ export interface ProjectSettings {
   readonly retrainingSchedule?: string;
   readonly trainingInstanceType?: string;
   readonly spotTraining?: boolean;
+  /** Features with their own drift alarm (at most 20). @default none (the overall drift score is always alarmed) */
+  readonly monitoredFeatures?: readonly string[];
+  /** Email subscribed to the project's alerts. @default none */
+  readonly alertEmail?: string;
 }
 
 export interface ProjectInfo {
@@ -78,6 +82,10 @@ export interface LocalCloudApi {
   project(name: string): ProjectInfo;
   /** Uploads a file into a project's training or inference inbox; returns the S3 key. */
   putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }>;
+  /** Starts the project's training pipeline on its latest accepted dataset (no data drop). */
+  startTraining(project: string, trigger?: 'manual' | 'schedule'): Promise<{ executionArn: string }>;
+  /** A persona role's ARN: the identity local callers present to IAM-authorised function URLs. */
+  personaRoleArn(persona: 'dataScientist' | 'mlEngineer' | 'modelApprover'): string;
   /** Executions of the project's pipelines, newest first. */
   listRuns(project: string): ExecutionInfo[];
   /** Function URLs the deployed templates created (endpoints), served on 127.0.0.1. */

@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_ACCOUNT, LOCAL_REGION, PLATFORM_STACK_NAME, buildApp } from '../lib/app';
 import type { TableName } from '../lib/constructs/platform-tables';
+import { PERSONA_EXPORTS } from '../lib/constructs/platform-contract';
 import type { ExecutionInfo, LocalCloudApi, LocalCloudOptions, ProjectInfo, ProjectSettings } from './cloud-api';
 import type { AlarmTransition } from './cloudwatch/alarm-registry';
 import { type RunningCloudWatchServer, cloudWatchLambdaEnvironment, startCloudWatchServer } from './cloudwatch/cloudwatch-server';
@@ -120,6 +121,14 @@ export class LocalCloud implements LocalCloudApi {
     if (!bucket) throw new LocalCloudError(`the platform stack exports no ${PLATFORM_STACK_NAME}:ArtifactBucketName`);
     return bucket;
   }
+  /** A persona role's ARN (from the platform stack's `<persona>RoleArn` export): the identity a local caller presents. */
+  personaRoleArn(persona: keyof typeof PERSONA_EXPORTS): string {
+    const name = `${PLATFORM_STACK_NAME}:${PERSONA_EXPORTS[persona]}`;
+    const arn = this.platform().exports[name];
+    if (!arn) throw new LocalCloudError(`the platform stack exports no ${name}`);
+    return arn;
+  }
+
   tableName(table: TableName): string {
     // The export is the table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME).
     const arn = this.platform().exports[`${PLATFORM_STACK_NAME}:Table-${table}`];
@@ -266,6 +275,8 @@ export class LocalCloud implements LocalCloudApi {
       ...(settings.retrainingSchedule === undefined ? {} : { RetrainingSchedule: settings.retrainingSchedule }),
       ...(settings.trainingInstanceType === undefined ? {} : { TrainingInstanceType: settings.trainingInstanceType }),
       ...(settings.spotTraining === undefined ? {} : { SpotTraining: String(settings.spotTraining) }),
+      ...(settings.monitoredFeatures === undefined ? {} : { MonitoredFeatures: settings.monitoredFeatures.join(',') }),
+      ...(settings.alertEmail === undefined ? {} : { AlertEmail: settings.alertEmail }),
     };
     // Service Catalog names provisioned stacks SC-<account>-pp-<id>.
     const stackName = `SC-${LOCAL_ACCOUNT}-pp-${settings.name}`;
@@ -292,6 +303,17 @@ export class LocalCloud implements LocalCloudApi {
     const key = `projects/${project}/${kind}/inbox/${path.basename(fileName)}`;
     await this.s3.send(new PutObjectCommand({ Bucket: this.artifactBucket, Key: key, Body: body, ContentType: 'text/csv' }));
     return { key };
+  }
+
+  /**
+   * Starts the project's training pipeline without a data drop (`lumina train`): the run
+   * retrains on the project's latest accepted dataset, and records `trigger` in its lineage.
+   */
+  async startTraining(project: string, trigger: 'manual' | 'schedule' = 'manual'): Promise<{ executionArn: string }> {
+    const arn = this.stackOutputs(this.project(project).stackName).TrainingPipelineArn;
+    if (!arn) throw new LocalCloudError(`project ${project} has no TrainingPipelineArn output`);
+    const { executionArn } = await this.requireStarted().executions.startExecution(arn, { trigger });
+    return { executionArn };
   }
 
   listRuns(project: string): ExecutionInfo[] {

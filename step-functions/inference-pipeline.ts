@@ -11,7 +11,7 @@
  *         no  → ScoreChunks (inline Map, MaxConcurrency 4: ScoreChunk with Retry; a chunk with a
  *               checkpoint is skipped, each finished chunk advances the run's progress)
  *             → MergeBatch (outbox predictions.csv, rejects.csv, metadata.json, in chunk order)
- *             → HandOffToMonitor → MarkBatchScored (run marker SUCCEEDED) → RecordRunSucceeded
+ *             → HasBaseline? → HandOffToMonitor (or NoBaselineToMonitor) → MarkBatchScored (run marker SUCCEEDED) → RecordRunSucceeded
  *   any error → RecordRunFailure → HasBatchRun? → MarkBatchFailed → NotifyFailure → PipelineFailed
  *
  * The input object is never deleted or changed.
@@ -171,20 +171,6 @@ export function inferencePipelineDefinition(scope: Construct, steps: InferencePi
   });
   mergeBatch.addCatch(onFailure, catchAll);
 
-  // MergeBatch shapes the monitor's step input (`monitor`: project, batch, baselineKeys, modelVersion, outputPrefix).
-  const handOffToMonitor: sfn.INextable & sfn.IChainable = steps.monitorBatch
-    ? new tasks.LambdaInvoke(scope, 'HandOffToMonitor', {
-        lambdaFunction: steps.monitorBatch,
-        payload: sfn.TaskInput.fromJsonPathAt('$.outbox.merged.monitor'),
-        resultSelector: { 'report.$': '$.Payload' },
-        resultPath: '$.monitor',
-      }).addCatch(onFailure, catchAll)
-    : new sfn.Pass(scope, 'HandOffToMonitor', {
-        comment: 'The batch the data-quality monitor receives; a Lambda invocation when the monitor is composed.',
-        inputPath: '$.outbox.merged',
-        resultPath: '$.monitor',
-      });
-
   const markBatchScored = new tasks.DynamoUpdateItem(scope, 'MarkBatchScored', {
     table: steps.operations,
     key: batchRunKey,
@@ -219,9 +205,36 @@ export function inferencePipelineDefinition(scope: Construct, steps: InferencePi
   });
   recordSucceeded.addCatch(onFailure, catchAll);
 
+  // MergeBatch shapes the monitor's step input (`monitor`: project, batch, baselineKeys, modelVersion, outputPrefix)
+  // when the production model has a training baseline; a model without one is scored but not monitored.
+  markBatchScored.next(recordSucceeded);
+  let afterMerge: sfn.IChainable;
+  if (steps.monitorBatch) {
+    const monitor = new tasks.LambdaInvoke(scope, 'HandOffToMonitor', {
+      lambdaFunction: steps.monitorBatch,
+      payload: sfn.TaskInput.fromJsonPathAt('$.outbox.merged.monitor'),
+      resultSelector: { 'report.$': '$.Payload' },
+      resultPath: '$.monitor',
+    }).addCatch(onFailure, catchAll);
+    const noBaseline = new sfn.Pass(scope, 'NoBaselineToMonitor', {
+      comment: 'The production model has no training baseline: the batch is scored but not monitored.',
+      result: sfn.Result.fromObject({ skipped: 'the production model has no baseline' }),
+      resultPath: '$.monitor',
+    });
+    afterMerge = new sfn.Choice(scope, 'HasBaseline')
+      .when(sfn.Condition.isPresent('$.outbox.merged.monitor'), monitor.next(markBatchScored))
+      .otherwise(noBaseline.next(markBatchScored));
+  } else {
+    afterMerge = new sfn.Pass(scope, 'HandOffToMonitor', {
+      comment: 'The batch the data-quality monitor receives; a Lambda invocation when the monitor is composed.',
+      inputPath: '$.outbox.merged',
+      resultPath: '$.monitor',
+    }).next(markBatchScored);
+  }
+
   return planBatch.next(
     new sfn.Choice(scope, 'AlreadyScored')
       .when(sfn.Condition.booleanEquals(plan('alreadyScored'), true), alreadyScored)
-      .otherwise(scoreChunks.next(mergeBatch).next(handOffToMonitor).next(markBatchScored).next(recordSucceeded)),
+      .otherwise(scoreChunks.next(mergeBatch).next(afterMerge)),
   );
 }

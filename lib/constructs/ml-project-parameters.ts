@@ -11,6 +11,10 @@ export interface MlProjectConfig {
   readonly retrainingSchedule: string;
   readonly trainingInstanceType: string;
   readonly spotTraining: string;
+  /** Features with their own drift alarm (names as the monitor publishes them); empty for none. */
+  readonly monitoredFeatures: string[];
+  /** Email address subscribed to the project's alerts; empty for none. */
+  readonly alertEmail: string;
 }
 
 /** GPU instance types offered for SageMaker training; the first is the default. */
@@ -31,6 +35,11 @@ export class MlProjectParameters extends Construct {
       const parameter = new CfnParameter(scope, name, props);
       parameter.overrideLogicalId(name);
       return parameter.valueAsString;
+    };
+    const listParam = (name: string, props: ConstructorParameters<typeof CfnParameter>[2]): string[] => {
+      const parameter = new CfnParameter(scope, name, props);
+      parameter.overrideLogicalId(name);
+      return parameter.valueAsList;
     };
     this.config = {
       projectName: param('ProjectName', {
@@ -76,6 +85,19 @@ export class MlProjectParameters extends Construct {
         description: 'Use managed spot training with checkpoints',
         default: 'true',
         allowedValues: ['true', 'false'],
+      }),
+      monitoredFeatures: listParam('MonitoredFeatures', {
+        type: 'CommaDelimitedList',
+        description:
+          'Features that get their own drift alarm, comma separated (at most 20; letters, digits, _ . - as the monitor publishes them). The overall drift score is always alarmed. Empty for none.',
+        default: '',
+      }),
+      alertEmail: param('AlertEmail', {
+        type: 'String',
+        description: "Email address that receives this project's drift, retraining and pipeline alerts (confirm the subscription email). Empty for none.",
+        default: '',
+        allowedPattern: '^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
+        constraintDescription: 'must be empty or an email address',
       }),
     };
   }

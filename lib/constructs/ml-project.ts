@@ -1,8 +1,15 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnCondition, CfnOutput, Fn } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DataDropTrigger } from './data-drop-trigger';
+import { DataQualityMonitor } from './data-quality-monitor';
+import { DriftAlarms } from './drift-alarms';
+import { InferencePipeline } from './inference-pipeline';
 import type { MlProjectConfig } from './ml-project-parameters';
-import type { PlatformResources } from './platform-contract';
+import { OnlineEndpoint } from './online-endpoint';
+import { importPersonas, type PlatformResources } from './platform-contract';
+import { ProjectDashboard } from './project-dashboard';
+import { RetrainingTriggers } from './retraining-triggers';
 import { TrainingPipeline } from './training-pipeline';
 
 export interface MlProjectProps {
@@ -13,30 +20,85 @@ export interface MlProjectProps {
 }
 
 /**
- * Everything one ML project owns. The Service Catalog product and the directly deployable
- * stack both consist of exactly this construct, so there is one code path.
+ * Everything one ML project owns: the training pipeline and its data-drop trigger, batch
+ * inference with the data-quality monitor, the online endpoint, drift alarms and what they
+ * start (retraining, alerts), scheduled retraining, and the project dashboard. The Service
+ * Catalog product and the directly deployable stack both consist of exactly this construct,
+ * so there is one code path.
  */
 export class MlProject extends Construct {
   readonly training: TrainingPipeline;
+  readonly inference: InferencePipeline;
+  readonly monitor: DataQualityMonitor;
+  readonly endpoint: OnlineEndpoint;
+  readonly driftAlarms: DriftAlarms;
+  readonly retraining: RetrainingTriggers;
+  readonly dashboard: ProjectDashboard;
 
   constructor(scope: Construct, id: string, props: MlProjectProps) {
     super(scope, id);
     const { config, platform } = props;
-    this.training = new TrainingPipeline(this, 'Training', {
-      config,
-      platform,
-      nag: { artifactBucketArn: `${props.platformStackName}:ArtifactBucketArn` },
-    });
+    const nag = { artifactBucketArn: `${props.platformStackName}:ArtifactBucketArn` };
+
+    this.training = new TrainingPipeline(this, 'Training', { config, platform, nag });
     new DataDropTrigger(this, 'TrainingDataDrop', {
       bucket: platform.artifacts,
       prefix: `projects/${config.projectName}/training/inbox/`,
       pipeline: this.training.stateMachine,
       description: `Starts the ${config.projectName} training pipeline when a CSV lands in its training inbox`,
     });
-    new CfnOutput(scope, 'TrainingPipelineArn', { value: this.training.stateMachine.stateMachineArn, description: 'Training pipeline state machine' });
-    new CfnOutput(scope, 'TrainingInbox', {
-      value: `s3://${platform.artifacts.bucketName}/projects/${config.projectName}/training/inbox/`,
-      description: 'Drop training CSVs here',
+
+    this.monitor = new DataQualityMonitor(this, 'DataQuality', { config, platform, nag });
+    this.inference = new InferencePipeline(this, 'Inference', { config, platform, nag, monitorBatch: this.monitor.function });
+
+    const personas = importPersonas(this, props.platformStackName);
+    this.endpoint = new OnlineEndpoint(this, 'Endpoint', { config, platform, nag, invokers: [personas.dataScientist, personas.mlEngineer] });
+
+    this.driftAlarms = new DriftAlarms(this, 'DriftAlarms', {
+      projectName: config.projectName,
+      driftThreshold: config.driftThreshold,
+      monitoredFeatures: config.monitoredFeatures,
+      alarmActionArns: [platform.alerts.topicArn],
     });
+    this.retraining = new RetrainingTriggers(this, 'Retraining', {
+      projectName: config.projectName,
+      pipeline: this.training.stateMachine,
+      driftAlarm: this.driftAlarms.composite,
+      alerts: platform.alerts,
+      retrainingSchedule: config.retrainingSchedule,
+    });
+
+    // The alerts topic is the platform's; a project's subscriber receives only its own project's messages
+    // (every LuminaOps notification is a JSON object with `project`).
+    const emailGiven = new CfnCondition(this, 'AlertEmailGiven', { expression: Fn.conditionNot(Fn.conditionEquals(config.alertEmail, '')) });
+    const subscription = new sns.Subscription(this, 'AlertEmail', {
+      topic: platform.alerts,
+      protocol: sns.SubscriptionProtocol.EMAIL,
+      endpoint: config.alertEmail,
+      filterPolicyWithMessageBody: {
+        project: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: [config.projectName] })),
+      },
+    });
+    (subscription.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = emailGiven;
+
+    this.dashboard = new ProjectDashboard(this, 'Dashboard', {
+      projectName: config.projectName,
+      trainingPipeline: this.training.stateMachine,
+      inferencePipeline: this.inference.stateMachine,
+      endpoint: this.endpoint.function,
+      driftThreshold: config.driftThreshold,
+    });
+
+    const out = (name: string, value: string, description: string): void => {
+      new CfnOutput(scope, name, { value, description });
+    };
+    const inbox = (what: string): string => `s3://${platform.artifacts.bucketName}/projects/${config.projectName}/${what}/`;
+    out('TrainingPipelineArn', this.training.stateMachine.stateMachineArn, 'Training pipeline state machine');
+    out('TrainingInbox', inbox('training/inbox'), 'Drop training CSVs here');
+    out('InferencePipelineArn', this.inference.stateMachine.stateMachineArn, 'Batch inference pipeline state machine');
+    out('InferenceInbox', inbox('inference/inbox'), 'Drop CSVs to score here');
+    out('InferenceOutbox', inbox('inference/outbox'), 'Scored batches, rejects, metadata and drift reports');
+    out('EndpointUrl', this.endpoint.url.url, 'Online endpoint (IAM-authorised function URL; SigV4-sign requests)');
+    out('DriftAlarmName', this.driftAlarms.composite.ref, 'Composite drift alarm that starts retraining');
   }
 }

@@ -1,5 +1,6 @@
 import { CfnOutput, Fn } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -55,4 +56,36 @@ export function importPlatform(scope: Construct, platformStackName: string): Pla
   ) as Record<TableName, dynamodb.ITable>;
   const alerts = sns.Topic.fromTopicAttributes(scope, 'PlatformAlerts', { topicArn: imported('AlertsTopicArn'), keyArn: key.keyArn });
   return { key, artifacts, tables, alerts };
+}
+
+/** The persona roles a project grants access to its own resources (e.g. invoking its endpoint). */
+export interface PlatformPersonas {
+  readonly dataScientist: iam.IRole;
+  readonly mlEngineer: iam.IRole;
+  readonly modelApprover: iam.IRole;
+}
+
+/** Export names (after `<platform stack>:`) of the persona role ARNs. */
+export const PERSONA_EXPORTS: Readonly<Record<keyof PlatformPersonas, string>> = {
+  dataScientist: 'DataScientistRoleArn',
+  mlEngineer: 'MlEngineerRoleArn',
+  modelApprover: 'ModelApproverRoleArn',
+};
+
+/** Publishes the persona role ARNs as stack exports (projects grant them resource-based permissions). */
+export function exportPersonas(scope: Construct, platformStackName: string, personas: PlatformPersonas): void {
+  for (const [which, what] of Object.entries(PERSONA_EXPORTS) as [keyof PlatformPersonas, string][]) {
+    new CfnOutput(scope, what, { value: personas[which].roleArn, description: `${which} persona role ARN`, exportName: exportName(platformStackName, what) });
+  }
+}
+
+/**
+ * Imports the persona roles into an ML project template. Immutable: a project never edits a
+ * platform role's policy, so grants to them land on the project's resources (e.g. a Lambda
+ * permission on the endpoint's function URL).
+ */
+export function importPersonas(scope: Construct, platformStackName: string): PlatformPersonas {
+  const role = (which: keyof PlatformPersonas): iam.IRole =>
+    iam.Role.fromRoleArn(scope, `Persona-${which}`, Fn.importValue(exportName(platformStackName, PERSONA_EXPORTS[which])), { mutable: false });
+  return { dataScientist: role('dataScientist'), mlEngineer: role('mlEngineer'), modelApprover: role('modelApprover') };
 }

@@ -7,6 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeGrantPolicies } from './nag-acknowledgements';
 
 export interface RetrainingTriggersProps {
   readonly projectName: string;
@@ -52,11 +53,17 @@ export class RetrainingTriggers extends Construct {
         }),
       }),
     );
+    // JSON like every pipeline notification, so a subscription can filter on `project`.
     this.driftRule.addTarget(
       new targets.SnsTopic(props.alerts, {
-        message: events.RuleTargetInput.fromText(
-          `LuminaOps ${props.projectName}: drift alarm ${events.EventField.fromPath('$.detail.alarmName')} is in ALARM; retraining started.`,
-        ),
+        message: events.RuleTargetInput.fromObject({
+          project: props.projectName,
+          event: 'drift-alarm',
+          alarm: events.EventField.fromPath('$.detail.alarmName'),
+          reason: events.EventField.fromPath('$.detail.state.reason'),
+          time: events.EventField.time,
+          action: 'retraining started',
+        }),
       }),
     );
 
@@ -66,6 +73,7 @@ export class RetrainingTriggers extends Construct {
       description: `Lets EventBridge Scheduler start the ${props.projectName} training pipeline`,
     });
     props.pipeline.grantStartExecution(role);
+    acknowledgeGrantPolicies(role);
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       description: `Scheduled retraining of ${props.projectName}`,
       scheduleExpression: props.retrainingSchedule,

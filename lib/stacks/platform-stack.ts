@@ -4,7 +4,7 @@ import { MlProjectPortfolio } from '../../service-catalog/ml-project-portfolio';
 import { AlertsTopic } from '../constructs/alerts-topic';
 import { ArtifactStore } from '../constructs/artifact-store';
 import { PersonaRoles } from '../constructs/persona-roles';
-import { type PlatformResources, PlatformExports } from '../constructs/platform-contract';
+import { exportPersonas, type PlatformResources, PlatformExports } from '../constructs/platform-contract';
 import { PlatformKey } from '../constructs/platform-key';
 import { PlatformTables } from '../constructs/platform-tables';
 import { RegistryApi } from '../constructs/registry-api';
@@ -30,6 +30,7 @@ export class PlatformStack extends Stack {
 
     new PlatformExports(this, 'Exports', this.stackName, this.resources);
     this.personas = new PersonaRoles(this, 'Personas', this.resources);
+    exportPersonas(this.node.findChild('Exports'), this.stackName, this.personas);
     const registryApi = new RegistryApi(this, 'RegistryApi', { platform: this.resources, personas: this.personas });
     this.personas.allowRegistryApi(registryApi.function);
     new CfnOutput(this, 'RegistryApiUrl', { value: registryApi.url.url, description: 'Registry API (IAM-authorised function URL): promote, rollback, approve-card, audit' });

@@ -75,4 +75,59 @@ describe('ML project (Service Catalog product and direct stack)', () => {
       expect(fs.existsSync(path.join(app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'))).toBe(true);
     }
   });
+
+  it('declares the monitoring parameters (monitored features, alert email)', () => {
+    app.product.hasParameter('MonitoredFeatures', { Type: 'CommaDelimitedList', Default: '' });
+    app.product.hasParameter('AlertEmail', { Default: '', AllowedPattern: Match.stringLikeRegexp('@') });
+  });
+
+  it('serves the endpoint behind an IAM-authorised function URL that only the data scientist and ML engineer roles may call', () => {
+    app.product.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    const permissions = Object.values(app.product.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
+    const urlPermissions = permissions.filter((p) => p.Action === 'lambda:InvokeFunctionUrl');
+    expect(urlPermissions.map((p) => p.Principal)).toEqual([
+      { 'Fn::ImportValue': 'LuminaOps:DataScientistRoleArn' },
+      { 'Fn::ImportValue': 'LuminaOps:MlEngineerRoleArn' },
+    ]);
+    for (const p of urlPermissions) expect(p.FunctionUrlAuthType).toBe('AWS_IAM');
+    expect(permissions.filter((p) => p.Action === 'lambda:InvokeFunction' && p.InvokedViaFunctionUrl === true)).toHaveLength(2);
+    app.platform.hasOutput('*', { Export: { Name: 'LuminaOps:DataScientistRoleArn' } });
+  });
+
+  it('lets the monitor publish metrics to the data-quality namespace only (every PutMetricData is namespace-bound)', () => {
+    const policies = JSON.stringify(Object.values(app.product.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument));
+    const metricStatements = policies.match(/\{[^{}]*"cloudwatch:PutMetricData"[^{}]*\{[^{}]*\{[^{}]*\}[^{}]*\}[^{}]*\}/g) ?? [];
+    // The monitor's own namespace, and SageMaker training jobs' metrics under /aws/sagemaker/*: never unconditional.
+    expect(metricStatements).toHaveLength(2);
+    expect(metricStatements.some((st) => st.includes('"StringEquals":{"cloudwatch:namespace":"LuminaOps/DataQuality"}'))).toBe(true);
+    for (const statement of metricStatements) expect(statement).toContain('"cloudwatch:namespace"');
+  });
+
+  it('hands each scored batch with a baseline to the monitor and skips the monitor without one', () => {
+    const machines = Object.values(app.product.findResources('AWS::StepFunctions::StateMachine'));
+    const inference = machines.find((m) => JSON.stringify(m.Properties.DefinitionString).includes('HasBaseline'));
+    expect(inference).toBeDefined();
+    const text = JSON.stringify(inference!.Properties.DefinitionString);
+    expect(text).toContain('HandOffToMonitor');
+    expect(text).toContain('NoBaselineToMonitor');
+  });
+
+  it('subscribes the alert email only when given, filtered to this project', () => {
+    const subscriptions = app.product.findResources('AWS::SNS::Subscription');
+    const [subscription] = Object.values(subscriptions);
+    expect(subscription.Properties).toMatchObject({ Protocol: 'email', Endpoint: { Ref: 'AlertEmail' }, FilterPolicyScope: 'MessageBody' });
+    expect(subscription.Properties.FilterPolicy).toEqual({ project: [{ Ref: 'ProjectName' }] });
+    expect(subscription.Condition).toBeDefined();
+  });
+
+  it('starts batch inference from the inference inbox and outputs where to drop data and call the endpoint', () => {
+    app.product.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({ object: { key: [{ prefix: { 'Fn::Join': ['', ['projects/', { Ref: 'ProjectName' }, '/inference/inbox/']] } }] } }),
+      }),
+    });
+    for (const output of ['TrainingInbox', 'InferenceInbox', 'InferenceOutbox', 'EndpointUrl', 'InferencePipelineArn', 'DriftAlarmName']) {
+      app.project.hasOutput(output, {});
+    }
+  });
 });

@@ -126,6 +126,20 @@ class FakeLocalCloud implements LocalCloudApi {
     return { key };
   }
 
+  async startTraining(project: string, trigger: 'manual' | 'schedule' = 'manual'): Promise<{ executionArn: string }> {
+    this.assertRunning();
+    this.project(project);
+    const name = `run-${this.state.runs.length + 1}`;
+    const stateMachineArn = machineArn(project);
+    const info: ExecutionInfo = { executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, stateMachineArn, name, status: 'RUNNING', startDate: this.state.tick(), input: { trigger } };
+    this.state.runs.push({ info, outcome: { status: 'SUCCEEDED' } });
+    return { executionArn: info.executionArn };
+  }
+
+  personaRoleArn(persona: 'dataScientist' | 'mlEngineer' | 'modelApprover'): string {
+    return `arn:aws:iam::${ACCOUNT}:role/LuminaOps-Personas-${persona}`;
+  }
+
   listFunctionUrls(): readonly { functionName: string; url: string; authType: 'AWS_IAM' | 'NONE' }[] {
     return [];
   }

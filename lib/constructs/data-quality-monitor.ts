@@ -1,0 +1,78 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { OUTPUT_COLUMNS } from '../../lambdas/core/batch/input-contract';
+import { MonitorBatchEnvironment } from '../../lambdas/monitor-batch/environment';
+import { DATA_QUALITY_NAMESPACE } from './drift-alarms';
+import { LuminaFunction } from './lumina-function';
+import type { MlProjectConfig } from './ml-project-parameters';
+import { acknowledgePrefixWildcards } from './nag-acknowledgements';
+import type { PlatformResources } from './platform-contract';
+
+export interface DataQualityMonitorProps {
+  readonly config: Pick<MlProjectConfig, 'projectName' | 'targetColumn' | 'entityIdColumn' | 'driftThreshold'>;
+  readonly platform: PlatformResources;
+  readonly nag: {
+    /** How the imported artifact bucket's ARN renders in findings. */
+    readonly artifactBucketArn: string;
+  };
+}
+
+/**
+ * The project's data-quality monitor: compares a scored batch with the production model's
+ * training baseline, writes Model Monitor statistics/violations and an HTML report next to
+ * the batch's outputs, and publishes the drift metrics the project's alarms watch. It reads
+ * only this project's baselines and outbox, writes only under the outbox, and may publish
+ * metrics only to the data-quality namespace.
+ */
+export class DataQualityMonitor extends Construct {
+  readonly function: LuminaFunction;
+
+  constructor(scope: Construct, id: string, props: DataQualityMonitorProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    const project = `projects/${config.projectName}`;
+    this.function = new LuminaFunction(this, 'MonitorBatch', {
+      entry: 'lambdas/monitor-batch/index.ts',
+      description: `Data-quality monitor of ${config.projectName}: drift against the training baseline, Model Monitor reports, CloudWatch drift metrics`,
+      environmentSchema: MonitorBatchEnvironment,
+      environment: {
+        ARTIFACT_BUCKET: platform.artifacts.bucketName,
+        PROJECT_NAME: config.projectName,
+        TARGET_COLUMN: config.targetColumn,
+        ENTITY_ID_COLUMN: config.entityIdColumn,
+        DRIFT_THRESHOLD: config.driftThreshold,
+        // The scored batch carries the prediction columns after the inputs: they are not features.
+        MONITOR_CONFIG: JSON.stringify({ ignoreColumns: [...OUTPUT_COLUMNS], metrics: { namespace: DATA_QUALITY_NAMESPACE } }),
+      },
+      encryptionKey: platform.key,
+      // A million-row batch is parsed column by column in memory.
+      memorySize: 3008,
+      timeout: Duration.minutes(15),
+    });
+    platform.artifacts.grantRead(this.function, `${project}/datasets/*/baseline/*`);
+    platform.artifacts.grantRead(this.function, `${project}/inference/outbox/*`);
+    platform.artifacts.grantPut(this.function, `${project}/inference/outbox/*`);
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishDriftMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': DATA_QUALITY_NAMESPACE } },
+      }),
+    );
+
+    const projectInFindings = Token.isUnresolved(config.projectName) ? '<ProjectName>' : config.projectName;
+    const prefix = `${props.nag.artifactBucketArn}/projects/${projectInFindings}`;
+    acknowledgePrefixWildcards(
+      this.function,
+      [`${prefix}/datasets/*/baseline/*`, `${prefix}/inference/outbox/*`],
+      "Reads this project's training baselines and scored batches and writes its reports beside them; keys are not known at deploy time.",
+    );
+    acknowledgePrefixWildcards(
+      this.function,
+      ['*'],
+      'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the data-quality namespace by the cloudwatch:namespace condition.',
+    );
+  }
+}
