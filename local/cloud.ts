@@ -243,6 +243,21 @@ export class LocalCloud implements LocalCloudApi {
     return this.requireCloudWatch().evaluateAlarms();
   }
 
+  /** An alarm's state value (OK, ALARM, INSUFFICIENT_DATA) by name or ARN; undefined when no such alarm. */
+  alarmState(nameOrArn: string): string | undefined {
+    return this.requireCloudWatch().alarms.state(nameOrArn)?.value;
+  }
+
+  /** The state a running execution entered last (for progress lines); undefined before its first state. */
+  currentState(executionArn: string): string | undefined {
+    const history = this.requireStarted().executions.getExecutionHistory(executionArn);
+    for (let i = history.length - 1; i >= 0; i--) {
+      const event = history[i];
+      if (event.type === 'StateEntered' && event.stateName && event.mapIndex === undefined) return event.stateName;
+    }
+    return undefined;
+  }
+
   /** Executions of one state machine (or all), newest first. */
   listExecutions(stateMachineArn?: string): ExecutionInfo[] {
     const { executions } = this.requireStarted();

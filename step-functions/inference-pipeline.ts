@@ -71,14 +71,14 @@ export function inferencePipelineDefinition(scope: Construct, steps: InferencePi
   const markBatchFailed = new tasks.DynamoUpdateItem(scope, 'MarkBatchFailed', {
     table: steps.operations,
     key: batchRunKey,
-    updateExpression: 'SET #status = :failed, #error = :error, #cause = :cause, failedAt = :at',
+    // When it failed is the execution's stop time (its history); Step Functions has no "now" outside $$.State.
+    updateExpression: 'SET #status = :failed, #error = :error, #cause = :cause',
     conditionExpression: 'ownerExecution = :me',
     expressionAttributeNames: { '#status': 'status', '#error': 'error', '#cause': 'cause' },
     expressionAttributeValues: {
       ':failed': tasks.DynamoAttributeValue.fromString('FAILED'),
       ':error': str('$.failure.Error'),
       ':cause': str('$.failure.Cause'),
-      ':at': str('$$.State.EnteredTime'),
       ':me': str('$$.Execution.Id'),
     },
     resultPath: sfn.JsonPath.DISCARD,
@@ -179,7 +179,7 @@ export function inferencePipelineDefinition(scope: Construct, steps: InferencePi
     expressionAttributeNames: { '#status': 'status' },
     expressionAttributeValues: {
       ':succeeded': tasks.DynamoAttributeValue.fromString('SUCCEEDED'),
-      ':at': str('$$.State.EnteredTime'),
+      ':at': str('$.outbox.merged.mergedAt'),
       ':me': str('$$.Execution.Id'),
     },
     resultPath: sfn.JsonPath.DISCARD,

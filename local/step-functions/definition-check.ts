@@ -2,7 +2,10 @@
  * Checks a resolved ASL definition before aws-local-stepfunctions runs it. That engine
  * silently ignores JSONata, has no variables (Assign) and no Distributed Map, and calls real
  * AWS for any Task without a local handler; so the local cloud refuses all of these up front,
- * naming each state by its full path (`ScoreChunks > ItemProcessor > ScoreChunk`).
+ * naming each state by its full path (`ScoreChunks > ItemProcessor > ScoreChunk`). The
+ * engine's context object holds only what it was started with (Execution, StateMachine) and
+ * Map items: `$$.State.*` (EnteredTime, Name, RetryCount) and `$$.Task.*` do not exist there, so a
+ * path to them would fail mid-run with States.Runtime; they are refused up front too.
  */
 
 /** Covers bare Lambda function ARNs in Task Resource, which the engine invokes directly. */
@@ -16,7 +19,8 @@ export type DefinitionProblemKind =
   | 'variables'
   | 'distributed-map'
   | 'unsupported-resource'
-  | 'duplicate-task-name';
+  | 'duplicate-task-name'
+  | 'context-object';
 
 export interface DefinitionProblem {
   readonly kind: DefinitionProblemKind;
@@ -54,6 +58,15 @@ const TOP_LEVEL = '(definition)';
 const PATH_SEPARATOR = ' > ';
 const DISTRIBUTED_ONLY_FIELDS = ['ItemReader', 'ResultWriter', 'ItemBatcher'] as const;
 const JSONATA_ONLY_FIELDS = ['Arguments', 'Output'] as const;
+/** Fields holding nested states (checked as states of their own). */
+const NESTED_STATE_FIELDS = new Set(['Iterator', 'ItemProcessor', 'Branches']);
+const UNSUPPORTED_CONTEXT = /\$\$\.(State|Task)\.[A-Za-z]+/g;
+
+/** `$$.State.*` / `$$.Task.*` paths in a state's own fields (not in its nested states). */
+function unsupportedContextPaths(state: Record<string, unknown>): string[] {
+  const own = Object.fromEntries(Object.entries(state).filter(([field]) => !NESTED_STATE_FIELDS.has(field)));
+  return [...new Set(JSON.stringify(own).match(UNSUPPORTED_CONTEXT) ?? [])];
+}
 
 /**
  * Every reason the definition cannot run locally, in document order. `supported` lists the
@@ -82,6 +95,15 @@ export function checkDefinition(definition: AslDefinition, supported: readonly s
       const assigns = assignLocations(state);
       if (assigns.length > 0) {
         problems.push({ kind: 'variables', path, reason: `sets variables (${assigns.join(', ')}), which are not supported locally` });
+      }
+
+      const contextPaths = unsupportedContextPaths(state);
+      if (contextPaths.length > 0) {
+        problems.push({
+          kind: 'context-object',
+          path,
+          reason: `reads ${contextPaths.join(', ')} from the context object, which the local engine does not provide (only $$.Execution, $$.StateMachine and $$.Map)`,
+        });
       }
 
       if (state.Type === 'Map') {

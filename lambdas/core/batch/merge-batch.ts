@@ -60,6 +60,8 @@ export interface MergedBatch {
   readonly modelVersion: number;
   readonly rowsScored: number;
   readonly rowsRejected: number;
+  /** When the outputs were complete (ISO 8601): the run's completion time in its marker. */
+  readonly mergedAt: string;
   /** The data-quality monitor's step input (lambdas/core/monitoring/monitor-batch-step.ts), when the model has a baseline. */
   readonly monitor?: {
     readonly project: string;
@@ -137,6 +139,7 @@ export async function mergeBatch(request: MergeBatchInput, config: { readonly pr
     modelVersion: request.model.version,
     rowsScored: rows.scored,
     rowsRejected: rows.rejected,
+    mergedAt: mergedAt.toISOString(),
     ...(request.model.baseline
       ? {
           monitor: {

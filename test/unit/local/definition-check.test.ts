@@ -248,6 +248,35 @@ describe('checkDefinition', () => {
     expect(problems[0].reason).toContain('also used at Score');
   });
 
+  it('refuses $$.State and $$.Task context paths, which the local engine does not provide, once per state and not for nested states', () => {
+    const definition = {
+      StartAt: 'Mark',
+      States: {
+        Mark: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::dynamodb:putItem',
+          Parameters: { Item: { at: { 'S.$': '$$.State.EnteredTime' }, again: { 'S.$': '$$.State.EnteredTime' }, id: { 'S.$': '$$.Execution.Id' } } },
+          Next: 'Each',
+        },
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'value.$': '$$.Map.Item.Value' },
+          ItemProcessor: {
+            StartAt: 'Inner',
+            States: { Inner: { Type: 'Task', Resource: INVOKE, Parameters: { 'token.$': '$$.Task.Token', 'name.$': '$$.State.Name' }, End: true } },
+          },
+          End: true,
+        },
+      },
+    };
+    const problems = checkDefinition(definition, SUPPORTED).filter((p) => p.kind === 'context-object');
+    expect(problems.map((p) => [p.path, p.reason.split(' from ')[0]])).toEqual([
+      ['Mark', 'reads $$.State.EnteredTime'],
+      ['Each > ItemProcessor > Inner', 'reads $$.Task.Token, $$.State.Name'],
+    ]);
+  });
+
   it('reports malformed definitions instead of crashing', () => {
     // Act
     const notJson = checkDefinition('{"StartAt": ', SUPPORTED);
