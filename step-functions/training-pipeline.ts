@@ -8,6 +8,7 @@
  * retrains on the project's latest accepted dataset):
  *
  *   TrainingSettings (deploy-time instance type and spot choice; this run's S3 locations)
+ *   → HasAlarmDetail? (a drift alarm's detail is kept for the lineage)
  *   → HasDroppedObject?
  *       no  → LookupLatestDataset → HasLatestDataset? (none → NoDatasetYet → failure path)
  *             → UseLatestDataset
@@ -192,6 +193,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       'versionId.$': '$.latest.Item.sourceVersionId.S',
       'etag.$': '$.latest.Item.sourceEtag.S',
       'trigger.$': '$.trigger',
+      'triggerDetail.$': '$.triggerDetail',
       'settings.$': '$.settings',
     },
   });
@@ -345,7 +347,8 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     steps.registerModel,
     {
       executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-      trigger: { type: sfn.JsonPath.stringAt('$.trigger') },
+      // A drift alarm's name, reason and time travel into the new version's lineage.
+      trigger: { type: sfn.JsonPath.stringAt('$.trigger'), detail: sfn.JsonPath.objectAt('$.triggerDetail') },
       dataset: {
         datasetVersionId: sfn.JsonPath.stringAt('$.profile.dataset.datasetVersionId'),
         sha256: sfn.JsonPath.stringAt('$.profile.dataset.sha256'),
@@ -463,5 +466,11 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
   const triggerChoice = new sfn.Choice(scope, 'HasTrigger')
     .when(sfn.Condition.isString('$.trigger'), findDataset)
     .otherwise(defaultTrigger.next(findDataset));
-  return settings.next(triggerChoice);
+  // What started the run, kept for the lineage: the alarm of a drift retraining, else nothing.
+  const keepAlarm = new sfn.Pass(scope, 'KeepAlarmDetail', { parameters: { 'alarm.$': '$.alarm' }, resultPath: '$.triggerDetail' });
+  const noDetail = new sfn.Pass(scope, 'NoTriggerDetail', { result: sfn.Result.fromObject({}), resultPath: '$.triggerDetail' });
+  const detailChoice = new sfn.Choice(scope, 'HasAlarmDetail')
+    .when(sfn.Condition.isPresent('$.alarm'), keepAlarm.next(triggerChoice))
+    .otherwise(noDetail.next(triggerChoice));
+  return settings.next(detailChoice);
 }

@@ -8,6 +8,8 @@ export const DATA_QUALITY_NAMESPACE = 'LuminaOps/DataQuality';
 export const DRIFT_SCORE_METRIC = 'drift_score';
 /** Prefix of the per-feature drift metrics: `feature_baseline_drift_<feature>`. */
 export const FEATURE_DRIFT_METRIC_PREFIX = 'feature_baseline_drift_';
+/** Feature drift alarms are named `<project>-feature-drift-<feature>`. */
+export const FEATURE_ALARM_INFIX = '-feature-drift-';
 /** How many monitored features one project template can alarm on. */
 export const MAX_MONITORED_FEATURES = 20;
 
@@ -68,6 +70,9 @@ export class DriftAlarms extends Construct {
       const used = new CfnCondition(this, `FeatureSlot${slot}Used`, { expression: Fn.conditionNot(Fn.conditionEquals(feature, '')) });
       const alarm = new cloudwatch.CfnAlarm(this, `FeatureDrift${slot}`, {
         ...common,
+        // Named after the feature so a composite alarm's triggering alarms say which features drifted
+        // (retraining records them in the new version's lineage).
+        alarmName: Fn.join('', [props.projectName, FEATURE_ALARM_INFIX, feature]),
         metricName: Fn.join('', [FEATURE_DRIFT_METRIC_PREFIX, feature]),
         alarmDescription: Fn.join('', [`${props.projectName}: drift of feature `, feature, ' above the drift threshold']),
       });

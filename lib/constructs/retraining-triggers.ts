@@ -48,6 +48,8 @@ export class RetrainingTriggers extends Construct {
           alarm: {
             name: events.EventField.fromPath('$.detail.alarmName'),
             reason: events.EventField.fromPath('$.detail.state.reason'),
+            // The composite alarm's triggering alarms (JSON text): which features drifted.
+            reasonData: events.EventField.fromPath('$.detail.state.reasonData'),
             time: events.EventField.time,
           },
         }),

@@ -26,7 +26,7 @@ import { runIdOf, runLayout } from '../../lambdas/core/pipeline/run-layout';
 import { encodeTable, tableFromCsv } from '../../lambdas/core/ml/tabular';
 import { createTreeExplainer } from '../../lambdas/core/ml/treeshap';
 import { readXgboostJson } from '../../lambdas/core/ml/xgboost-json';
-import { listModelVersions } from '../../lambdas/core/registry/model-version';
+import { getModelVersion, listModelVersions } from '../../lambdas/core/registry/model-version';
 import { readStagePointers } from '../../lambdas/core/registry/stage-pointers';
 import type { ExecutionInfo } from '../cloud-api';
 import { type LocalCloud, startLocalCloud } from '../cloud';
@@ -96,6 +96,8 @@ export interface DemoSummary {
     readonly status: string;
     readonly challengerVersion: number | null;
     readonly decision: string;
+    /** What the challenger's lineage records of the alarm that started it. */
+    readonly lineage: { readonly alarm: string | null; readonly driftedFeatures: readonly string[] };
     readonly detail: string;
   };
   readonly files: { readonly summary: string; readonly report: string | null; readonly stateDir: string };
@@ -389,17 +391,29 @@ function describeBatch(batch: BatchOutcome): string {
 }
 
 async function describeRetraining(cloud: LocalCloud, options: DemoOptions, run: ExecutionInfo | undefined, championVersion: number): Promise<DemoSummary['retraining']> {
-  if (!run) return { trigger: 'alarm', run: '', status: 'NOT STARTED', challengerVersion: null, decision: 'none', detail: 'the drift alarm did not start a retraining' };
+  if (!run) {
+    return { trigger: 'alarm', run: '', status: 'NOT STARTED', challengerVersion: null, decision: 'none', lineage: { alarm: null, driftedFeatures: [] }, detail: 'the drift alarm did not start a retraining' };
+  }
   const finished = await waitForRun(cloud, options, (r) => r.executionArn === run.executionArn, 'retraining');
   const versions = await listModelVersions(localRegistryStore(cloud), DEMO_PROJECT);
   const challenger = versions.find((v) => v.version !== championVersion && v.executionId === finished.executionArn) ?? versions.find((v) => v.version > championVersion);
   const champion = versions.find((v) => v.version === championVersion);
+  const lineage = challenger ? (await getModelVersion(localRegistryStore(cloud), DEMO_PROJECT, challenger.version)).record.lineage.trigger : undefined;
+  const alarm = lineage?.type === 'alarm' ? lineage.alarm : undefined;
   const decision = challenger ? (challenger.stage === 'staging' ? 'staged' : challenger.status) : 'none';
   const score = (v: typeof challenger): string => (v?.primaryScore === null || v?.primaryScore === undefined ? 'n/a' : v.primaryScore.toFixed(4));
   const detail = challenger
-    ? `drift alarm → training run ${finished.name} ${finished.status}: challenger v${challenger.version} ${decision} (${challenger.primaryMetric} ${score(challenger)} vs champion v${championVersion} ${score(champion)}); production stays v${championVersion} until an approver promotes`
+    ? `drift alarm${alarm?.driftedFeatures?.length ? ` (features ${alarm.driftedFeatures.join(', ')}, recorded in the lineage)` : ''} → training run ${finished.name} ${finished.status}: challenger v${challenger.version} ${decision} (${challenger.primaryMetric} ${score(challenger)} vs champion v${championVersion} ${score(champion)}); production stays v${championVersion} until an approver promotes`
     : `drift alarm → training run ${finished.name} ${finished.status}${finished.error ? ` (${finished.error})` : ''}`;
-  return { trigger: 'alarm', run: finished.name, status: finished.status, challengerVersion: challenger?.version ?? null, decision, detail };
+  return {
+    trigger: 'alarm',
+    run: finished.name,
+    status: finished.status,
+    challengerVersion: challenger?.version ?? null,
+    decision,
+    lineage: { alarm: alarm?.name ?? null, driftedFeatures: [...(alarm?.driftedFeatures ?? [])] },
+    detail,
+  };
 }
 
 /**

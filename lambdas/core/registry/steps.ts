@@ -270,13 +270,35 @@ async function writeCardMarkdown(project: string, version: number, config: Regis
   return key;
 }
 
+/**
+ * The drifted features a composite drift alarm names: its reason data lists the triggering
+ * alarms, and feature alarms are named `<project>-feature-drift-<feature>` (lib/constructs/drift-alarms.ts).
+ * Anything unreadable gives no features rather than failing a registration.
+ */
+export function featuresFromReasonData(reasonData: unknown): string[] {
+  if (typeof reasonData !== 'string' || reasonData === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reasonData);
+  } catch {
+    return [];
+  }
+  const alarms = (parsed as { triggeringAlarms?: unknown }).triggeringAlarms;
+  if (!Array.isArray(alarms)) return [];
+  const features = alarms
+    .map((a) => (typeof a === 'object' && a !== null ? (a as { arn?: unknown }).arn : undefined))
+    .map((arn) => (typeof arn === 'string' ? /-feature-drift-(.+)$/.exec(arn)?.[1] : undefined))
+    .filter((f): f is string => f !== undefined);
+  return [...new Set(features)].sort();
+}
+
 /** The trigger as recorded: a drift alarm's name and drifted features are lifted out of its detail. */
 export function triggerRecord(trigger: RegisterStepInput['trigger']): TriggerRecord {
-  if (trigger.type !== 'alarm') return trigger.detail ? { type: trigger.type, detail: trigger.detail } : { type: trigger.type };
+  if (trigger.type !== 'alarm') return trigger.detail && Object.keys(trigger.detail).length > 0 ? { type: trigger.type, detail: trigger.detail } : { type: trigger.type };
   const detail = trigger.detail ?? {};
   const nested = typeof detail.alarm === 'object' && detail.alarm !== null ? (detail.alarm as Record<string, unknown>) : {};
   const name = [detail.alarmName, nested.name, nested.alarmName].find((v): v is string => typeof v === 'string');
-  const features = [detail.driftedFeatures, nested.driftedFeatures, detail.features].find((v): v is unknown[] => Array.isArray(v)) ?? [];
+  const features = [detail.driftedFeatures, nested.driftedFeatures, detail.features].find((v): v is unknown[] => Array.isArray(v)) ?? featuresFromReasonData(nested.reasonData);
   return { type: 'alarm', detail, alarm: { ...(name ? { name } : {}), driftedFeatures: features.map(String) } };
 }
 

@@ -45,6 +45,8 @@ describe('DriftAlarms', () => {
     const conditions = template.toJSON().Conditions as Record<string, unknown>;
     for (const slot of slots) expect(conditions[slot.Condition as string]).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [expect.anything(), ''] }] });
     expect(JSON.stringify(slots[0].Properties.MetricName)).toContain('feature_baseline_drift_');
+    // Named <project>-feature-drift-<feature>: the composite alarm's reason data then names the drifted features.
+    expect(JSON.stringify(slots[0].Properties.AlarmName)).toContain('-feature-drift-');
   });
 
   it('has a composite alarm over the score and every used slot, notifying the alerts topic', () => {
@@ -69,7 +71,7 @@ describe('RetrainingTriggers', () => {
         detail: { state: { value: ['ALARM'] } },
       },
       Targets: Match.arrayWith([
-        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Training') }, InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-alarmName': '$.detail.alarmName' }) }) }),
+        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Training') }, InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-alarmName': '$.detail.alarmName', 'detail-state-reasonData': '$.detail.state.reasonData' }) }) }),
         Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Alerts') } }),
       ]),
     });

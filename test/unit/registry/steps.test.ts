@@ -3,7 +3,7 @@ import { listExperimentRuns } from '../../../lambdas/core/registry/experiments';
 import { memoryRegistryStore } from '../../../lambdas/core/registry/memory-store';
 import { getModelVersion } from '../../../lambdas/core/registry/model-version';
 import { currentStages, setStage } from '../../../lambdas/core/registry/stages';
-import { RegisterStepInput, registerTrainingRun, runIdOf, stageModelVersion } from '../../../lambdas/core/registry/steps';
+import { featuresFromReasonData, RegisterStepInput, registerTrainingRun, runIdOf, stageModelVersion, triggerRecord } from '../../../lambdas/core/registry/steps';
 import { registerInput, steppingClock } from './registry-fixtures';
 
 const BUCKET = 'artifacts';
@@ -165,5 +165,32 @@ describe('stageModelVersion', () => {
     expect(change).toMatchObject({ project: 'adherence', version: 1, from: 'staging', to: 'production', actor: 'dr.lee', reason: 'card approved', revision: 2, displaced: [] });
     expect(await currentStages(store, 'adherence')).toMatchObject({ staging: null, production: 1 });
     await expect(setStage(store, 'adherence', 1, 'production', 'x', 'again', { now: deps.now })).rejects.toThrow('cannot move from production to production');
+  });
+});
+
+describe('triggerRecord', () => {
+  const arn = (name: string): string => `arn:aws:cloudwatch:us-east-1:000000000000:alarm:${name}`;
+  const reasonData = JSON.stringify({
+    triggeringAlarms: [
+      { arn: arn('adherence-feature-drift-hba1c'), state: { value: 'ALARM' } },
+      { arn: arn('SC-1-pp-adherence-DriftScore-ABC'), state: { value: 'ALARM' } },
+      { arn: arn('adherence-feature-drift-age'), state: { value: 'ALARM' } },
+    ],
+  });
+
+  it('records a drift alarm with its name and the features its triggering feature alarms name', () => {
+    expect(triggerRecord({ type: 'alarm', detail: { alarm: { name: 'adherence-any-drift', reason: 'x', reasonData } } })).toEqual({
+      type: 'alarm',
+      detail: { alarm: { name: 'adherence-any-drift', reason: 'x', reasonData } },
+      alarm: { name: 'adherence-any-drift', driftedFeatures: ['age', 'hba1c'] },
+    });
+  });
+
+  it('reads no features from missing, non-JSON or oddly shaped reason data, and drops an empty detail of other triggers', () => {
+    expect(featuresFromReasonData(undefined)).toEqual([]);
+    expect(featuresFromReasonData('not json')).toEqual([]);
+    expect(featuresFromReasonData(JSON.stringify({ triggeringAlarms: 'no' }))).toEqual([]);
+    expect(featuresFromReasonData(JSON.stringify({ triggeringAlarms: [{ arn: 7 }, null] }))).toEqual([]);
+    expect(triggerRecord({ type: 's3', detail: {} })).toEqual({ type: 's3' });
   });
 });
