@@ -25,6 +25,8 @@ import { writeTarGz } from '../../lambdas/core/archive/tar';
 import type { Objective } from '../../lambdas/core/ml/model';
 import { readChannelCsv } from '../../lambdas/core/pipeline/channel-csv';
 import { EMBEDDED_ENGINE, parseFittedEncoding } from '../../lambdas/core/pipeline/model-package';
+import { auc } from '../../lambdas/core/ml/metrics';
+import { predictBatch } from '../../lambdas/core/ml/predict';
 import { trainGbdt, type TrainingParams } from '../../lambdas/core/ml/trainer';
 import { writeXgboostJson } from '../../lambdas/core/ml/xgboost-json';
 import { StatesTaskError, type TaskAdapter, type TaskAdapters, type TaskContext } from './task-adapters';
@@ -41,6 +43,8 @@ const FRAMEWORK_HYPERPARAMETERS = new Set([
   'sagemaker_container_log_level',
   'sagemaker_job_name',
   'sagemaker_enable_cloudwatch_metrics',
+  // A hyperparameter tuning job adds the objective it optimises to every training job it starts.
+  '_tuning_objective_metric',
 ]);
 
 type Parse = (value: string) => number | string;
@@ -70,8 +74,13 @@ const HYPERPARAMETER_MAP: Readonly<Record<string, { param?: keyof TrainingParams
   scale_pos_weight: { param: 'scalePosWeight', parse: real },
 };
 const OBJECTIVES = new Set<Objective>(['binary:logistic', 'reg:squarederror']);
-/** The embedded trainer tracks the objective's own loss; these are the names it answers to. */
-const EVAL_METRICS: Readonly<Record<Objective, readonly string[]>> = { 'binary:logistic': ['logloss'], 'reg:squarederror': ['rmse'] };
+/**
+ * The eval_metric values the embedded trainer answers to. It tracks (and stops early on) the
+ * objective's own loss; `auc` is then reported for the round it predicts with, computed on each
+ * channel, in the same metrics.json fields the seed-code script writes.
+ */
+const EVAL_METRICS: Readonly<Record<Objective, readonly string[]>> = { 'binary:logistic': ['logloss', 'auc'], 'reg:squarederror': ['rmse'] };
+const LOSS_METRIC: Readonly<Record<Objective, string>> = { 'binary:logistic': 'logloss', 'reg:squarederror': 'rmse' };
 
 export interface SageMakerAdapterOptions {
   readonly s3: S3Client;
@@ -246,13 +255,28 @@ export function sageMakerTaskAdapters(options: SageMakerAdapterOptions): TaskAda
         { signal: ctx.signal },
       );
       const best = report.bestIteration;
+      const lossMetric = LOSS_METRIC[objective];
+      // The value of eval_metric at the round the model predicts with, per channel (what the seed-code script reports).
+      const finalValue = (channel: { features: typeof train.features; labels: ArrayLike<number> }, loss: number): number =>
+        evalMetric === lossMetric ? loss : auc(channel.labels, predictBatch(model, channel.features.values, channel.features.nRows).predictions);
+      const trainValue = finalValue(train, report.trainLoss[best]);
+      const validationValue = validation ? finalValue(validation, report.validationLoss[best]) : undefined;
+      // The shape of seed-code/train.py's metrics.json, so every later step reads one format.
       const metrics = {
+        objective,
+        eval_metric: evalMetric,
+        higher_is_better: evalMetric === 'auc',
         best_iteration: best,
-        train: { [evalMetric]: report.trainLoss[best] },
-        validation: validation ? { [evalMetric]: report.validationLoss[best] } : {},
-        engine: EMBEDDED_ENGINE,
+        best_score: validationValue ?? trainValue,
         rounds: report.rounds,
         stopped_early: report.stoppedEarly,
+        resumed_from_round: null,
+        train: { [evalMetric]: trainValue },
+        validation: validationValue === undefined ? {} : { [evalMetric]: validationValue },
+        history: { train: { [lossMetric]: [...report.trainLoss] }, validation: validation ? { [lossMetric]: [...report.validationLoss] } : {} },
+        early_stopping_metric: lossMetric,
+        engine: EMBEDDED_ENGINE,
+        device: 'cpu',
       };
       const encoder = new TextEncoder();
       const archive = writeTarGz([
@@ -265,8 +289,8 @@ export function sageMakerTaskAdapters(options: SageMakerAdapterOptions): TaskAda
       return describe('Completed', {
         ModelArtifacts: { S3ModelArtifacts: `s3://${output.bucket}/${output.key}` },
         FinalMetricDataList: [
-          { MetricName: `train:${evalMetric}`, Value: metrics.train[evalMetric], Timestamp: at },
-          ...(validation ? [{ MetricName: `validation:${evalMetric}`, Value: report.validationLoss[best], Timestamp: at }] : []),
+          { MetricName: `train:${evalMetric}`, Value: trainValue, Timestamp: at },
+          ...(validationValue === undefined ? [] : [{ MetricName: `validation:${evalMetric}`, Value: validationValue, Timestamp: at }]),
         ],
       });
     } catch (error) {

@@ -126,6 +126,25 @@ describe('local SageMaker training job', () => {
     await expect(adapter(trainingRequest(result), ctx)).rejects.toMatchObject({ name: 'SageMaker.ResourceInUseException' });
   });
 
+  it('writes metrics.json in the seed-code shape and reports auc when eval_metric asks, ignoring the tuning job\'s own hyperparameter', async () => {
+    const data = patientsCsv();
+    const store = memoryStore({ [datasetKey]: data });
+    const result = await split(store, data);
+    const adapter = sageMakerTaskAdapters({ s3: s3Over(store) })['arn:aws:states:::sagemaker:createTrainingJob.sync'];
+    const hyperParameters = { ...result.hyperParameters, num_round: '20', eval_metric: 'auc', _tuning_objective_metric: 'validation:auc' };
+    const job = (await adapter({ ...trainingRequest(result, hyperParameters), TrainingJobName: `${result.trainingJobName}-auc` }, ctx)) as Record<string, any>;
+    const metrics = job.FinalMetricDataList as { MetricName: string; Value: number }[];
+    expect(metrics.map((m) => m.MetricName)).toEqual(['train:auc', 'validation:auc']);
+    for (const m of metrics) expect(m.Value).toBeGreaterThan(0.5);
+    const artifact = `${run.modelOutputPrefix}${result.trainingJobName}-auc/output/model.tar.gz`;
+    const document = JSON.parse(new TextDecoder().decode(readTarGz(store.objects.get(`${BUCKET}/${artifact}`)!)[1].data));
+    expect(document).toMatchObject({ objective: 'binary:logistic', eval_metric: 'auc', higher_is_better: true, early_stopping_metric: 'logloss', device: 'cpu' });
+    expect(document.validation.auc).toBe(metrics[1].Value);
+    expect(document.best_score).toBe(metrics[1].Value);
+    expect(document.history.train.logloss).toHaveLength(document.rounds);
+    expect(() => trainerParameters({ eval_metric: 'error' })).toThrow(/eval_metric: 'error' is not supported by the embedded trainer.*logloss, auc/);
+  });
+
   it('fails the job (States.TaskFailed with the DescribeTrainingJob cause) when the trainer rejects a value', async () => {
     const data = patientsCsv(40);
     const store = memoryStore({ [datasetKey]: data });
