@@ -2,6 +2,7 @@
  * What the `lumina` CLI (and tests) can ask of a running local cloud. `LocalCloud` in
  * local/cloud.ts implements it in-process.
  */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableName } from '../lib/constructs/platform-tables';
@@ -72,6 +73,8 @@ export interface LocalCloudApi {
   /** SDK clients configured for the emulators. */
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
+  /** A client for the local CloudWatch endpoint (metrics published from the CLI, e.g. model performance). */
+  readonly cloudwatch: CloudWatchClient;
   /** The platform's artifact bucket name. */
   readonly artifactBucket: string;
   /** A platform table's physical name (from the platform stack's `Table-<name>` export). */
@@ -88,6 +91,8 @@ export interface LocalCloudApi {
   personaRoleArn(persona: 'dataScientist' | 'mlEngineer' | 'modelApprover'): string;
   /** Executions of the project's pipelines, newest first. */
   listRuns(project: string): ExecutionInfo[];
+  /** The state a running execution entered last (progress lines of `lumina train`). @default - not offered: progress shows the elapsed time only */
+  currentState?(executionArn: string): string | undefined;
   /** Function URLs the deployed templates created (endpoints), served on 127.0.0.1. */
   listFunctionUrls(): readonly { readonly functionName: string; readonly url: string; readonly authType: 'AWS_IAM' | 'NONE' }[];
   /** Resolves when no execution is running (what a one-shot CLI command waits for before exiting). */

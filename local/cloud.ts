@@ -243,6 +243,17 @@ export class LocalCloud implements LocalCloudApi {
     return this.requireCloudWatch().evaluateAlarms();
   }
 
+  /** StartExecution on a deployed state machine (a re-delivered event, a resume after a kill). */
+  async startExecution(stateMachineArn: string, input: unknown, name?: string): Promise<{ executionArn: string }> {
+    const { executionArn } = await this.requireStarted().executions.startExecution(stateMachineArn, input, name);
+    return { executionArn };
+  }
+
+  /** StopExecution: aborts a running execution (its in-flight Lambda calls are abandoned, as a killed run's would be). */
+  async stopExecution(executionArn: string, details: { error?: string; cause?: string } = {}): Promise<ExecutionInfo> {
+    return toExecutionInfo(await this.requireStarted().executions.stopExecution(executionArn, details));
+  }
+
   /** An alarm's state value (OK, ALARM, INSUFFICIENT_DATA) by name or ARN; undefined when no such alarm. */
   alarmState(nameOrArn: string): string | undefined {
     return this.requireCloudWatch().alarms.state(nameOrArn)?.value;

@@ -49,7 +49,8 @@ export function renderCommandHelp(command: CommandSpec): string {
     sections.push('Arguments:', formatFields(command.positionals.map((p) => [p.name, p.description])).trimEnd(), '');
   }
   if (command.flags.length > 0) sections.push('Flags:', renderFlags(command.flags), '');
-  sections.push('Global flags:', renderFlags(GLOBAL_FLAGS), '');
+  // A command may give a global flag's name its own meaning (predict's --json BODY): list it once, as the command's.
+  sections.push('Global flags:', renderFlags(GLOBAL_FLAGS.filter((g) => !command.flags.some((f) => f.name === g.name))), '');
   sections.push('Exit codes:', exitCodes(command.extraExitCodes ?? []), '');
   sections.push(command.examples.length > 1 ? 'Examples:' : 'Example:', ...command.examples.map((e) => `  ${e}`), '');
   return sections.join('\n');

@@ -9,14 +9,19 @@ import { GLOBAL_FLAGS, UsageError, asksForHelp, parseCommandArgs } from './args'
 import { closestMatch } from './closest-match';
 import { processStopRequests } from './cloud-session';
 import { type CliContext, type CliIo, type CommandSpec, EXIT_CODES } from './command';
+import { abCommand } from './commands/ab';
 import { auditCommand } from './commands/audit';
 import { dataPutCommand } from './commands/data';
 import { compareCommand, experimentsCommand } from './commands/experiments';
 import { FEATURE_COMMANDS } from './commands/features';
+import { labelsPutCommand } from './commands/labels';
 import { modelCommand, modelsCommand } from './commands/models';
+import { predictCommand } from './commands/predict';
 import { projectCreateCommand, projectListCommand } from './commands/project';
 import { approveCommand, promoteCommand, rollbackCommand } from './commands/promote';
+import { reportCommand } from './commands/report';
 import { runsCommand } from './commands/runs';
+import { trainCommand } from './commands/train';
 import { upCommand } from './commands/up';
 import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help';
 
@@ -29,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   projectListCommand,
   dataPutCommand,
   runsCommand,
+  trainCommand,
   modelsCommand,
   modelCommand,
   experimentsCommand,
@@ -37,7 +43,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   promoteCommand,
   rollbackCommand,
   auditCommand,
+  predictCommand,
+  abCommand,
   ...FEATURE_COMMANDS,
+  labelsPutCommand,
+  reportCommand,
 ];
 
 const helpCommand: CommandSpec = {
@@ -92,7 +102,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT_CODES.ok;
   }
   if (isGroup(words[0]) && words.length === 1 && asksForHelp(rest)) {
-    io.stdout.write(renderGroupHelp(words[0], groupMembers(words[0])));
+    io.stdout.write(groupHelp(words[0]));
     return EXIT_CODES.ok;
   }
   // Leading flags go first, so a `--` terminator in the rest still ends the flags.
@@ -150,6 +160,9 @@ function findCommand(words: readonly string[], args: string[]): { command: Comma
   const [first, second] = words;
   if (isGroup(first)) {
     const members = groupMembers(first);
+    // A group word may also be a command of its own (`dataset NAME ID` beside `dataset approve`): a second word naming no member is its first argument.
+    const own = COMMANDS.find((c) => c.name === first);
+    if (own && !members.some((c) => c.name === `${first} ${second}`)) return { command: own, args: second === undefined ? args : [second, ...args] };
     if (second === undefined) {
       throw new UsageError(`missing command after '${first}': one of ${members.map((c) => c.name.split(' ')[1]).join(', ')}`, first);
     }
@@ -170,7 +183,7 @@ function helpFor(topic: readonly string[], rest: readonly string[]): string {
   const words = [...topic, ...rest.filter((a) => !a.startsWith('-'))];
   if (words.length === 0) return renderMainHelp(ALL_COMMANDS);
   if (words[0] === 'help') return renderCommandHelp(helpCommand);
-  if (isGroup(words[0]) && words.length === 1) return renderGroupHelp(words[0], groupMembers(words[0]));
+  if (isGroup(words[0]) && words.length === 1) return groupHelp(words[0]);
   const name = words.slice(0, isGroup(words[0]) ? 2 : 1).join(' ');
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new UsageError(`no help for unknown command '${name}'${suggestionFor(words)}`, 'help');
@@ -193,6 +206,13 @@ function isGroup(word: string | undefined): boolean {
 
 function groupMembers(group: string): CommandSpec[] {
   return COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+}
+
+/** A group's help; a group word that is also a command (`dataset`) shows that command's help first. */
+function groupHelp(group: string): string {
+  const own = COMMANDS.find((c) => c.name === group);
+  const members = renderGroupHelp(group, groupMembers(group));
+  return own ? `${renderCommandHelp(own)}\n${members}` : members;
 }
 
 function terminatorIndex(argv: readonly string[]): number {

@@ -13,7 +13,7 @@
  *     then a drifted one (older patients, a different brand mix): the monitor publishes drift,
  *     the composite alarm fires, its rule starts retraining, the challenger is judged against
  *     the champion;
- *  7. write the summary (JSON) and the HTML report.
+ *  7. write the HTML report and, next to it, the summary (JSON).
  *
  * Everything goes through the synthesized templates, state machines and Lambda bundles; the
  * demo only drops files, calls URLs and reads what the pipelines wrote.
@@ -31,6 +31,7 @@ import { readStagePointers } from '../../lambdas/core/registry/stage-pointers';
 import type { ExecutionInfo } from '../cloud-api';
 import { type LocalCloud, startLocalCloud } from '../cloud';
 import { localRegistryStore } from '../cli/registry-store';
+import { writeProjectReport } from '../report/project-report';
 import { BRANDS, type Brand, brandsByTrueEffect, generatePatients, TRUE_EFFECTS } from './synthetic-patients';
 
 export const DEMO_PROJECT = 'adherence';
@@ -205,7 +206,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const retraining = await describeRetraining(cloud, options, retrainRun, v1.version);
     done('retrain', `${retraining.detail}`);
 
-    // --- 7. summary ----------------------------------------------------------------------------
+    // --- 7. report and summary ---------------------------------------------------------------
+    const report = await writeProjectReport(cloud, DEMO_PROJECT, options.outDir);
+    done('report', `HTML report (registry, runs, drift per batch with the monitor's reports) at ${report.htmlPath}`);
     const summaryPath = path.join(options.outDir, 'summary.json');
     const ok =
       brandEffects.recovered &&
@@ -224,7 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       predictions: { patient, byBrand },
       batches: { baseline, drifted: driftedOutcome },
       retraining,
-      files: { summary: summaryPath, report: null, stateDir: cloud.stateDir },
+      files: { summary: summaryPath, report: report.htmlPath, stateDir: cloud.stateDir },
     };
     fs.writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
     return summary;

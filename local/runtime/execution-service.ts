@@ -33,6 +33,7 @@ import {
   TaskAbortedError,
   type TaskAdapters,
 } from './task-adapters';
+import { checkDefinition, UnsupportedDefinitionError } from '../step-functions/definition-check';
 
 export type { ExecutionStatus };
 
@@ -227,6 +228,10 @@ export class ExecutionService implements StepFunctionsBackend {
   createStateMachine(spec: StateMachineSpec): void {
     const parsed = STATE_MACHINE_ARN.exec(spec.arn);
     if (!parsed) throw new InvalidArnError(spec.arn, 'is not a state machine ARN');
+    // Refuse up front what the engine would ignore or fail on mid-run (JSONata, variables, Distributed
+    // Map, $$.State/$$.Task); Task resources and names are checked by the plan, with its own errors.
+    const problems = checkDefinition(spec.definition, Object.keys(spec.adapters)).filter((p) => p.kind !== 'unsupported-resource' && p.kind !== 'duplicate-task-name');
+    if (problems.length > 0) throw new UnsupportedDefinitionError(problems, spec.name);
     const plan = planTaskOverrides(spec.definition, spec.adapters);
     const definitionText = JSON.stringify(spec.definition);
     const existing = this.machines.get(spec.arn);

@@ -20,10 +20,14 @@ describe('npm start demo (small data)', () => {
   });
 
   it('completes every step and writes the summary it returns', () => {
-    expect(summary.steps.map((s) => s.step)).toEqual(['boot', 'provision', 'train', 'promote', 'brand effects', 'predict', 'batch', 'drifted batch', 'retrain']);
+    expect(summary.steps.map((s) => s.step)).toEqual(['boot', 'provision', 'train', 'promote', 'brand effects', 'predict', 'batch', 'drifted batch', 'retrain', 'report']);
     expect(lines).toHaveLength(summary.steps.length);
     expect(JSON.parse(fs.readFileSync(path.join(outDir, 'summary.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(summary)));
     expect(summary.ok).toBe(true);
+    expect(summary.files.report).toBe(path.join(outDir, 'index.html'));
+    const html = fs.readFileSync(summary.files.report!, 'utf8');
+    expect(html).toContain('adherence');
+    expect(html).toContain('<svg');
   });
 
   it('recovers the generator brand effects in their true order from TreeSHAP', () => {

@@ -1,5 +1,7 @@
 /** `lumina up`: the local cloud in the foreground until Ctrl-C. */
+import * as path from 'node:path';
 import type { LocalCloudApi, ProjectInfo } from '../../cloud-api';
+import { type ReportServer, startReportServer } from '../../report/report-server';
 import { withLocalCloud } from '../cloud-session';
 import type { CliContext, CommandSpec } from '../command';
 import { formatFields, toJson } from '../output';
@@ -11,6 +13,7 @@ export const upCommand: CommandSpec = {
   synopsis: 'up [flags]',
   description: [
     'Synthesizes the CDK app, boots the emulators on the state directory, deploys the platform stack and re-provisions the ML projects created before, then prints the endpoints and stays up until Ctrl-C (SIGINT) or SIGTERM, when it stops cleanly.',
+    'It also serves the project reports (what lumina report writes) on 127.0.0.1 at the printed URL, each generated when it is opened, into <state-dir>/reports/.',
     'While it is up, <state-dir>/lumina-up.json holds its pid and endpoints, and other lumina commands on the same state directory refuse to start (the DynamoDB emulator keeps its tables in a single-process LevelDB). Point AWS SDKs or the AWS CLI at the printed endpoints instead.',
   ],
   positionals: [],
@@ -19,17 +22,26 @@ export const upCommand: CommandSpec = {
   run: async (_args, context) => {
     const code = await withLocalCloud(context, { command: 'up', interruptible: false }, async ({ cloud, lock, stopRequested }) => {
       lock.setEndpoints(cloud.endpoints);
-      await printUp(context, cloud, lock.record);
-      const signal = await stopRequested;
-      context.note(`${signal}: stopping the local cloud`);
-      return 0;
+      // Project reports, generated when opened (<state-dir>/reports/); the cloud stays up without them.
+      const reports: ReportServer | undefined = await startReportServer(cloud, { dir: path.join(cloud.stateDir, 'reports'), log: context.note }).catch((error: unknown) => {
+        context.note(`project reports are not served: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
+      try {
+        await printUp(context, cloud, lock.record, reports?.url);
+        const signal = await stopRequested;
+        context.note(`${signal}: stopping the local cloud`);
+        return 0;
+      } finally {
+        await reports?.close();
+      }
     });
     context.note('local cloud stopped');
     return code;
   },
 };
 
-async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLockRecord): Promise<void> {
+async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLockRecord, reportsUrl?: string): Promise<void> {
   const projects = cloud.listProjects();
   const credentials = await cloud.s3.config.credentials();
   if (context.json) {
@@ -45,6 +57,7 @@ async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLoc
         projects,
       }),
     );
+    if (reportsUrl) context.note(`Project reports: ${reportsUrl}`);
     context.note('Stop it with Ctrl-C.');
     return;
   }
@@ -61,6 +74,7 @@ async function printUp(context: CliContext, cloud: LocalCloudApi, lock: StateLoc
         ['artifact bucket', cloud.artifactBucket],
         ...cloud.listFunctionUrls().map((u): [string, string] => ['function URL', `${u.url} -> ${u.functionName} (${u.authType === 'AWS_IAM' ? 'AWS_IAM: SigV4 or an x-lumina-principal header' : 'no auth'})`]),
         ['projects', projectsLine(projects)],
+        ...(reportsUrl ? ([['reports', `${reportsUrl} (project reports, generated when opened)`]] as [string, string][]) : []),
       ]).trimEnd(),
       'Stop it with Ctrl-C.',
       '',

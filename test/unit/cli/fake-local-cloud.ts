@@ -3,11 +3,13 @@
  * a FakeCloudState that outlives each started cloud, as the state directory does for the
  * real one. An upload starts a RUNNING pipeline run that finishes on waitForIdle: training
  * data is rejected when its header lacks the target column, inference data fails while
- * the project has no successful training run. Also a CliIo that records what it prints.
+ * the project has no successful training run; a training run started without data ends as
+ * `trainingOutcome` says. Also a CliIo that records what it prints.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionInfo, LocalCloudApi, LocalCloudOptions, LocalEndpoints, ProjectInfo, ProjectSettings } from '../../../local/cloud-api';
@@ -21,7 +23,7 @@ export const FAKE_ENDPOINTS: LocalEndpoints = { s3: 'http://127.0.0.1:45001', dy
 interface RunRecord {
   info: ExecutionInfo;
   /** Applied when the cloud goes idle. */
-  outcome: Pick<ExecutionInfo, 'status' | 'error' | 'cause'>;
+  outcome: Pick<ExecutionInfo, 'status' | 'error' | 'cause' | 'output'>;
 }
 
 export class FakeCloudState {
@@ -30,6 +32,10 @@ export class FakeCloudState {
   readonly uploads: { project: string; kind: string; key: string; body: string }[] = [];
   readonly starts: LocalCloudOptions[] = [];
   stops = 0;
+  /** Function URLs the fake serves (listFunctionUrls); tests point them at their own HTTP servers. */
+  readonly functionUrls: { functionName: string; url: string; authType: 'AWS_IAM' | 'NONE' }[] = [];
+  /** How a run started by startTraining ends when the cloud goes idle. */
+  trainingOutcome: RunRecord['outcome'] = { status: 'SUCCEEDED' };
   /** When true, runs stay RUNNING and waitForIdle waits until the cloud stops. */
   holdRuns = false;
   private clock = Date.parse('2026-03-02T09:00:00.000Z');
@@ -41,8 +47,11 @@ export class FakeCloudState {
   }
 
   /** Adds a finished run directly, as earlier activity on the state directory. */
-  addRun(project: string, run: { name: string; status: ExecutionInfo['status']; startDate: string; stopDate?: string; error?: string; cause?: string }): void {
-    const info: ExecutionInfo = { executionArn: `${machineArn(project)}:${run.name}`.replace(':stateMachine:', ':execution:'), stateMachineArn: machineArn(project), input: {}, ...run };
+  addRun(
+    project: string,
+    { pipeline = 'Training', ...run }: { name: string; status: ExecutionInfo['status']; startDate: string; stopDate?: string; error?: string; cause?: string; pipeline?: 'Training' | 'Inference'; input?: unknown; output?: unknown },
+  ): void {
+    const info: ExecutionInfo = { executionArn: `${machineArn(project, pipeline)}:${run.name}`.replace(':stateMachine:', ':execution:'), stateMachineArn: machineArn(project, pipeline), input: {}, ...run };
     this.runs.push({ info, outcome: info });
   }
 
@@ -60,6 +69,7 @@ class FakeLocalCloud implements LocalCloudApi {
   readonly tableName = (table: string): string => `luminaops-${table}-fake`;
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
+  readonly cloudwatch: CloudWatchClient;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -71,6 +81,7 @@ class FakeLocalCloud implements LocalCloudApi {
     const config = { region: REGION, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } };
     this.s3 = new S3Client({ ...config, endpoint: FAKE_ENDPOINTS.s3, forcePathStyle: true });
     this.dynamodb = new DynamoDBClient({ ...config, endpoint: FAKE_ENDPOINTS.dynamodb });
+    this.cloudwatch = new CloudWatchClient({ ...config, endpoint: FAKE_ENDPOINTS.cloudwatch });
   }
 
   async createProject(settings: ProjectSettings): Promise<ProjectInfo> {
@@ -132,7 +143,7 @@ class FakeLocalCloud implements LocalCloudApi {
     const name = `run-${this.state.runs.length + 1}`;
     const stateMachineArn = machineArn(project);
     const info: ExecutionInfo = { executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, stateMachineArn, name, status: 'RUNNING', startDate: this.state.tick(), input: { trigger } };
-    this.state.runs.push({ info, outcome: { status: 'SUCCEEDED' } });
+    this.state.runs.push({ info, outcome: this.state.trainingOutcome });
     return { executionArn: info.executionArn };
   }
 
@@ -141,7 +152,7 @@ class FakeLocalCloud implements LocalCloudApi {
   }
 
   listFunctionUrls(): readonly { functionName: string; url: string; authType: 'AWS_IAM' | 'NONE' }[] {
-    return [];
+    return [...this.state.functionUrls];
   }
 
   listRuns(project: string): ExecutionInfo[] {
@@ -169,6 +180,7 @@ class FakeLocalCloud implements LocalCloudApi {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.s3.destroy();
     this.dynamodb.destroy();
+    this.cloudwatch.destroy();
   }
 
   private outcome(project: ProjectInfo, kind: 'training' | 'inference', csv: string): RunRecord['outcome'] {

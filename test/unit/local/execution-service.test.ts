@@ -132,6 +132,20 @@ describe('ExecutionService', () => {
     expect(JSON.parse(topics.messages(TOPIC_ARN)[0].Message)).toEqual(done.output);
   });
 
+  it('refuses, when the machine is created, a definition the engine would ignore or fail on mid-run', () => {
+    const definition = {
+      StartAt: 'Stamp',
+      States: {
+        Stamp: { Type: 'Pass', Parameters: { 'at.$': '$$.State.EnteredTime' }, Next: 'Shape' },
+        Shape: { Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% $states.input %}', End: true },
+      },
+    };
+    expect(() => service.createStateMachine({ arn: machineArn('Odd'), name: 'Odd', definition, adapters: {} })).toThrow(
+      expect.objectContaining({ name: 'UnsupportedDefinitionError', message: expect.stringMatching(/Odd cannot run locally:[\s\S]*Stamp: reads \$\$\.State\.EnteredTime[\s\S]*Shape: uses QueryLanguage JSONata/) }),
+    );
+    expect(service.listStateMachines().map((m) => m.name)).not.toContain('Odd');
+  });
+
   it('describes a Fail state as FAILED with its Error and Cause', async () => {
     // Prepare
     service.createStateMachine({ arn: machineArn('Gate'), name: 'Gate', definition: FAILING_DEFINITION, adapters: {} });
