@@ -321,7 +321,9 @@ export class LocalCloud implements LocalCloudApi {
   project(name: string): ProjectInfo {
     const found = this.saved().projects.find((p) => p.name === name);
     if (!found) throw new LocalCloudError(`no project named ${name} (have: ${this.saved().projects.map((p) => p.name).join(', ') || 'none'})`);
-    return found;
+    // Outputs as deployed now: function URLs get a new port each time the local cloud starts.
+    const stack = this.stacks.get(found.stackName);
+    return stack ? { ...found, outputs: stack.outputs } : found;
   }
 
   async putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }> {
