@@ -17,7 +17,11 @@
  *       valid   → ProfileDataset (baseline statistics/constraints + dataset copy)
  *                 → RecordDatasetVersion → RecordLatestDataset
  *                 → SplitDataset (entity-hash split, encoding, SageMaker channels, raw holdout)
- *                 → UseSpotTraining? → TrainModelOnSpot | TrainModel (sagemaker:createTrainingJob.sync)
+ *                 → UseTuning? (the project's training.json enables a tuning section)
+ *                     no  → UseSpotTraining? → TrainModelOnSpot | TrainModel (sagemaker:createTrainingJob.sync)
+ *                     yes → UseSpotTuning? → TuneModelOnSpot | TuneModel (sagemaker:createHyperParameterTuningJob.sync)
+ *                           → UseBestTrainingJob (the best trial as `$.training`, its model artifact and hyperparameters)
+ *                           → UseTunedHyperParameters (the best trial's hyperparameters are the ones registered)
  *                 → ConvertModel (XGBoost JSON → ONNX, verified on holdout rows within 1e-6)
  *                 → EvaluateModel (holdout metrics, subgroups, TreeSHAP importance, champion on the same rows)
  *                 → RegisterModel (version, card, lineage, experiment run; staging only if the challenger wins)
@@ -27,10 +31,14 @@
  * Spot training is a Choice between two variants of the training task, because the
  * project's SpotTraining parameter is a deploy-time value and a Task's parameters cannot
  * hold a CloudFormation condition: TrainingSettings carries the parameter into the state,
- * and the Choice reads it. Inputs are never deleted; every file of a run is under
- * `projects/<p>/runs/<execution name>/` (lambdas/core/pipeline/run-layout.ts).
+ * and the Choice reads it. The tuning task is a CustomState (CDK has no task for
+ * createHyperParameterTuningJob): its TrainingJobDefinition is the training task's request
+ * (image, role, channels, output path, framework and static hyperparameters, spot settings)
+ * plus the metric definitions the tuning objective is read with. Its IAM is granted in
+ * lib/constructs/training-pipeline.ts. Inputs are never deleted; every file of a run is
+ * under `projects/<p>/runs/<execution name>/` (lambdas/core/pipeline/run-layout.ts).
  */
-import { Duration, Size } from 'aws-cdk-lib';
+import { Aws, Duration, Size } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -111,6 +119,59 @@ class SpotTrainingJob extends tasks.SageMakerCreateTrainingJob {
     };
     return rendered;
   }
+}
+
+/** The Step Functions integration for SageMaker hyperparameter tuning jobs (run a job: waits for the tuning job to end). */
+export const TUNING_JOB_RESOURCE = 'sagemaker:createHyperParameterTuningJob.sync';
+
+/** The SageMaker channels of the training contract (lambdas/core/pipeline/run-layout.ts). */
+const CHANNEL_NAMES = ['train', 'validation', 'test', 'encoding'] as const;
+
+/**
+ * A createHyperParameterTuningJob.sync task (ASL JSON: CDK has no task for it) whose training
+ * job definition is the training task's request: same image, role, channels, output path,
+ * framework and static hyperparameters, volume and encryption; with spot, the spot settings of
+ * TrainModelOnSpot. The result keeps the tuning job's name, status, counts and best trial.
+ */
+function tuningTask(scope: Construct, id: string, training: TrainingJobSettings, spot: boolean): sfn.CustomState {
+  const stopping = spot
+    ? { MaxRuntimeInSeconds: training.maxRuntime.toSeconds(), MaxWaitTimeInSeconds: training.maxSpotWait.toSeconds() }
+    : { MaxRuntimeInSeconds: training.maxRuntime.toSeconds() };
+  return new sfn.CustomState(scope, id, {
+    stateJson: {
+      Type: 'Task',
+      Resource: `arn:${Aws.PARTITION}:states:::${TUNING_JOB_RESOURCE}`,
+      Parameters: {
+        'HyperParameterTuningJobName.$': '$.split.result.tuning.jobName',
+        'HyperParameterTuningJobConfig.$': '$.split.result.tuning.config',
+        TrainingJobDefinition: {
+          AlgorithmSpecification: {
+            TrainingImage: training.imageUri,
+            TrainingInputMode: 'File',
+            'MetricDefinitions.$': '$.split.result.tuning.metricDefinitions',
+          },
+          RoleArn: training.role.roleArn,
+          'StaticHyperParameters.$': 'States.JsonMerge($.settings.framework, $.split.result.tuning.staticHyperParameters, false)',
+          InputDataConfig: CHANNEL_NAMES.map((channel) => ({
+            ChannelName: channel,
+            ContentType: channel === 'encoding' ? 'application/json' : 'text/csv',
+            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', 'S3Uri.$': `$.split.result.channels.${channel}` } },
+          })),
+          OutputDataConfig: { 'S3OutputPath.$': '$.settings.modelOutputUri', KmsKeyId: training.encryptionKey.keyArn },
+          ResourceConfig: { InstanceCount: 1, 'InstanceType.$': '$.settings.instanceType', VolumeSizeInGB: 30, VolumeKmsKeyId: training.encryptionKey.keyArn },
+          StoppingCondition: stopping,
+          ...(spot ? { EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': '$.settings.checkpointUri', LocalPath: '/opt/ml/checkpoints' } } : {}),
+        },
+      },
+      ResultSelector: {
+        'jobName.$': '$.HyperParameterTuningJobName',
+        'status.$': '$.HyperParameterTuningJobStatus',
+        'trainingJobCounts.$': '$.TrainingJobStatusCounters',
+        'bestTrainingJob.$': '$.BestTrainingJob',
+      },
+      ResultPath: '$.tuning',
+    },
+  });
 }
 
 export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipelineSteps): sfn.IChainable {
@@ -292,7 +353,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     },
     // The framework's script-mode settings, then the project's hyperparameters (strings).
     hyperparameters: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$.settings.framework'), sfn.JsonPath.objectAt('$.split.result.hyperParameters')) as unknown as Record<string, unknown>,
-    inputDataConfig: (['train', 'validation', 'test', 'encoding'] as const).map((channel) => ({
+    inputDataConfig: CHANNEL_NAMES.map((channel) => ({
       channelName: channel,
       contentType: channel === 'encoding' ? 'application/json' : 'text/csv',
       dataSource: { s3DataSource: { s3DataType: tasks.S3DataType.S3_PREFIX, s3Location: tasks.S3Location.fromJsonExpression(`$.split.result.channels.${channel}`) } },
@@ -321,6 +382,30 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     maxWait: steps.training.maxSpotWait,
   });
   trainOnSpot.addCatch(onFailure, catchAll);
+
+  // Tuning: the best trial stands in for the training job. SageMaker writes every trial like a
+  // training job, so the best model is <S3OutputPath><best job>/output/model.tar.gz; its
+  // hyperparameters are the static ones with the tuned ones over them.
+  const tune = tuningTask(scope, 'TuneModel', steps.training, false);
+  tune.addCatch(onFailure, catchAll);
+  const tuneOnSpot = tuningTask(scope, 'TuneModelOnSpot', steps.training, true);
+  tuneOnSpot.addCatch(onFailure, catchAll);
+  const useBestTrainingJob = new sfn.Pass(scope, 'UseBestTrainingJob', {
+    parameters: {
+      'jobName.$': '$.tuning.bestTrainingJob.TrainingJobName',
+      'status.$': '$.tuning.bestTrainingJob.TrainingJobStatus',
+      'modelArtifacts.$': "States.Format('{}{}/output/model.tar.gz', $.settings.modelOutputUri, $.tuning.bestTrainingJob.TrainingJobName)",
+      'finalMetrics.$': 'States.Array($.tuning.bestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric)',
+      'tuningJobName.$': '$.tuning.jobName',
+      'parameters.$': 'States.JsonMerge($.split.result.tuning.staticHyperParameters, $.tuning.bestTrainingJob.TunedHyperParameters, false)',
+    },
+    resultPath: '$.training',
+  });
+  // RegisterModel records `$.split.result.hyperParameters` as the version's parameters: for a tuned run, the best trial's.
+  const useTunedHyperParameters = new sfn.Pass(scope, 'UseTunedHyperParameters', {
+    inputPath: '$.training.parameters',
+    resultPath: '$.split.result.hyperParameters',
+  });
 
   const convert = lambdaStep(
     'ConvertModel',
@@ -447,9 +532,16 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
   const afterTraining = convert.next(evaluate).next(register).next(recordSucceeded).next(notifyOutcome).next(succeeded);
   train.next(afterTraining);
   trainOnSpot.next(afterTraining);
-  const trainingChoice = new sfn.Choice(scope, 'UseSpotTraining')
-    .when(sfn.Condition.stringEquals('$.settings.spotTraining', 'true'), trainOnSpot)
-    .otherwise(train);
+  const afterTuning = useBestTrainingJob.next(useTunedHyperParameters).next(afterTraining);
+  tune.next(afterTuning);
+  tuneOnSpot.next(afterTuning);
+  const spotTraining = sfn.Condition.stringEquals('$.settings.spotTraining', 'true');
+  const trainingChoice = new sfn.Choice(scope, 'UseTuning')
+    .when(
+      sfn.Condition.booleanEquals('$.split.result.useTuning', true),
+      new sfn.Choice(scope, 'UseSpotTuning').when(spotTraining, tuneOnSpot).otherwise(tune),
+    )
+    .otherwise(new sfn.Choice(scope, 'UseSpotTraining').when(spotTraining, trainOnSpot).otherwise(train));
   const datasetChoice = new sfn.Choice(scope, 'IsDatasetValid')
     .when(sfn.Condition.booleanEquals('$.validation.report.ok', true), profile.next(recordDataset).next(recordLatest).next(split).next(trainingChoice))
     .otherwise(recordRejection.next(notifyRejection).next(rejected));

@@ -20,6 +20,6 @@ export const handler = middy(async (event: unknown) => {
     { objects },
     env.ARTIFACT_BUCKET,
   );
-  logger.info('dataset split', { runPrefix: result.runPrefix, rows: result.rows, entities: result.entities, features: result.features, trainingJobName: result.trainingJobName });
+  logger.info('dataset split', { runPrefix: result.runPrefix, rows: result.rows, entities: result.entities, features: result.features, trainingJobName: result.trainingJobName, tuningJobName: result.tuning?.jobName });
   return result;
 }).use(injectLambdaContext(logger));

@@ -239,6 +239,28 @@ export class TrainingPipeline extends Construct {
     });
     Tags.of(this.stateMachine).add('luminaops:component', 'pipeline');
 
+    // The tuning task is ASL JSON (CDK has no task for it), so its permissions are written here:
+    // what Step Functions' createHyperParameterTuningJob.sync integration calls, on tuning jobs
+    // only, and the managed rule it watches the job with. PassRole of the training role, which
+    // the tuning job's training definition names, comes with the training task's grant.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sagemaker:CreateHyperParameterTuningJob',
+          'sagemaker:DescribeHyperParameterTuningJob',
+          'sagemaker:StopHyperParameterTuningJob',
+          'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
+        ],
+        resources: [stack.formatArn({ service: 'sagemaker', resource: 'hyper-parameter-tuning-job', resourceName: '*' })],
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForSageMakerTuningJobsRule' })],
+      }),
+    );
+
     // How an ARN renders in findings: pseudo parameters in the region-agnostic product, literals in a stack with an environment.
     const nagArn = (service: string, resource: string): string =>
       Token.isUnresolved(stack.region)
@@ -251,6 +273,11 @@ export class TrainingPipeline extends Construct {
       this.stateMachine,
       [nagArn('sagemaker', 'training-job/*')],
       'The training job name is chosen per run (one per execution); the grant covers training jobs of this account and region only.',
+    );
+    acknowledgePrefixWildcards(
+      this.stateMachine,
+      [nagArn('sagemaker', 'hyper-parameter-tuning-job/*')],
+      "The tuning job name is chosen per run (a hash of project and execution, at most 32 characters: too short to hold the project's name, so no per-project prefix exists); the grant covers tuning jobs of this account and region only.",
     );
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

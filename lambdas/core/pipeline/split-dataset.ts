@@ -14,7 +14,7 @@ import { DEFAULT_SPLIT_FRACTIONS, type EntitySplit, type SplitName, splitByEntit
 import { DataError, encodeTable, encodeTarget, fitEncoding, selectRows, type Table, type TableColumn, tableFromCsv } from '../ml/tabular';
 import { writeChannelCsv, writeCsv } from './channel-csv';
 import { CHANNELS, runIdOf, runLayout, trainingConfigKey, trainingJobNameFor } from './run-layout';
-import { TrainingConfig, hyperparametersOf } from './training-config';
+import { TrainingConfig, type TuningRequest, hyperparametersOf, tuningRequestOf } from './training-config';
 import type { ProjectDataSpec } from './training-data';
 
 export const SplitStepInput = z.object({
@@ -50,6 +50,15 @@ export interface SplitStepResult {
   readonly subgroupColumns: readonly string[];
   readonly seedCodeVersion: string;
   readonly card: TrainingConfig['card'];
+  /** Whether the workflow runs a hyperparameter tuning job instead of one training job. */
+  readonly useTuning: boolean;
+  /** The tuning job's request parts (null without an enabled tuning section). */
+  readonly tuning: SplitTuning | null;
+}
+
+/** What the workflow's tuning task reads: SageMaker's request parts and a per-run job name. */
+export interface SplitTuning extends TuningRequest {
+  readonly jobName: string;
 }
 
 export interface SplitDependencies {
@@ -163,7 +172,26 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     subgroupColumns: config.subgroupColumns,
     seedCodeVersion: config.seedCodeVersion,
     card: config.card,
+    ...tuningOf(config, spec.projectName, input.executionId),
   };
+}
+
+/** The tuning part of the result: a request only when the project enabled tuning. */
+function tuningOf(config: TrainingConfig, projectName: string, executionId: string): Pick<SplitStepResult, 'useTuning' | 'tuning'> {
+  const { tuning } = config;
+  if (!tuning?.enabled) return { useTuning: false, tuning: null };
+  return { useTuning: true, tuning: { jobName: tuningJobNameFor(projectName, executionId), ...tuningRequestOf({ ...config, tuning }) } };
+}
+
+/**
+ * A SageMaker hyperparameter tuning job name for a run: at most 32 characters (SageMaker's
+ * limit, leaving room for the `-NNN-xxxxxxxx` it appends to name each training job), unique
+ * per project and execution, and the same on a retry. The project name is cut to 15
+ * characters, so the hash keeps two projects with one long prefix apart.
+ */
+export function tuningJobNameFor(projectName: string, executionId: string): string {
+  const hash = createHash('sha256').update(`tuning\n${projectName}\n${executionId}`).digest('hex').slice(0, 16);
+  return `${projectName.slice(0, 15).replace(/-+$/, '')}-${hash}`;
 }
 
 /** By entity when the project has an entity id; otherwise each row is its own entity (its row number). */

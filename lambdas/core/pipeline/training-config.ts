@@ -7,6 +7,13 @@
  * Hyperparameter values are passed through as strings, as SageMaker passes them: the
  * training job, not this file, judges a value (a bad one fails the run at training, recorded
  * and notified like any other failure). Unknown top-level fields are refused by name.
+ *
+ * The optional `tuning` section (the shape of seed-code/project.config.json's) asks for a
+ * SageMaker hyperparameter tuning job instead of one training job. Unlike hyperparameter
+ * values, it is checked here, because a tuning job that cannot measure its objective (a
+ * metric the script does not log, a direction against the metric) burns every trial before
+ * it fails: the objective must be `validation:<eval_metric>` in that metric's direction,
+ * ranges must name tunable hyperparameters, and integer hyperparameters take integer ranges.
  */
 import { z } from 'zod';
 
@@ -28,6 +35,122 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Record<string, string>> = {
 };
 
 const PRIMARY_METRICS = ['auc', 'logLoss', 'accuracy', 'precision', 'recall', 'f1', 'ece'] as const;
+
+/** Hyperparameters of the training contract a tuning job may vary, and whether each is an integer. */
+export const TUNABLE_HYPERPARAMETERS: Readonly<Record<string, 'integer' | 'number'>> = {
+  num_round: 'integer',
+  max_depth: 'integer',
+  eta: 'number',
+  lambda: 'number',
+  alpha: 'number',
+  min_child_weight: 'number',
+  subsample: 'number',
+  colsample_bytree: 'number',
+  max_bin: 'integer',
+  early_stopping_rounds: 'integer',
+  seed: 'integer',
+  scale_pos_weight: 'number',
+};
+
+/** eval_metric values of the training contract (seed-code/train.py's EVAL_METRICS) → whether higher is better. */
+export const EVAL_METRIC_HIGHER_IS_BETTER: Readonly<Record<string, boolean>> = {
+  auc: true,
+  aucpr: true,
+  logloss: false,
+  error: false,
+  rmse: false,
+  mae: false,
+  mape: false,
+};
+const TUNING_OBJECTIVE_METRICS = Object.keys(EVAL_METRIC_HIGHER_IS_BETTER).map((metric) => `validation:${metric}`) as [string, ...string[]];
+
+/** SageMaker's limits: at most 30 ranged hyperparameters, 30 values a categorical range. */
+const MAX_RANGES = 30;
+const MAX_CATEGORICAL_VALUES = 30;
+
+const finite = z.number().finite();
+const ContinuousRange = z
+  .object({
+    type: z.literal('continuous'),
+    min: finite,
+    max: finite,
+    /** Auto lets SageMaker choose (locally: Linear). */
+    scaling: z.enum(['Auto', 'Linear', 'Logarithmic', 'ReverseLogarithmic']).default('Auto'),
+  })
+  .strict()
+  .superRefine((range, ctx) => {
+    if (!(range.min < range.max)) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${range.min} must be below max ${range.max}` });
+    if (range.scaling === 'Logarithmic' && !(range.min > 0)) ctx.addIssue({ code: 'custom', path: ['min'], message: `Logarithmic scaling needs min > 0, got ${range.min}` });
+    if (range.scaling === 'ReverseLogarithmic' && !(range.min >= 0 && range.max < 1)) {
+      ctx.addIssue({ code: 'custom', path: ['scaling'], message: `ReverseLogarithmic scaling needs 0 <= min and max < 1, got [${range.min}, ${range.max}]` });
+    }
+  });
+const IntegerRange = z
+  .object({
+    type: z.literal('integer'),
+    min: z.number().int('must be an integer'),
+    max: z.number().int('must be an integer'),
+    scaling: z.enum(['Auto', 'Linear', 'Logarithmic']).default('Auto'),
+  })
+  .strict()
+  .superRefine((range, ctx) => {
+    if (!(range.min < range.max)) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${range.min} must be below max ${range.max}` });
+    if (range.scaling === 'Logarithmic' && !(range.min >= 1)) ctx.addIssue({ code: 'custom', path: ['min'], message: `Logarithmic scaling needs min >= 1, got ${range.min}` });
+  });
+const CategoricalRange = z
+  .object({
+    type: z.literal('categorical'),
+    /** Numbers are accepted and written as text, like hyperparameter values. */
+    values: z
+      .array(z.union([z.string().min(1), finite]).transform(String))
+      .min(1, 'a categorical range needs at least one value')
+      .max(MAX_CATEGORICAL_VALUES, `a categorical range takes at most ${MAX_CATEGORICAL_VALUES} values`)
+      .refine((values) => new Set(values).size === values.length, 'values must not repeat'),
+  })
+  .strict();
+const TuningRange = z.discriminatedUnion('type', [ContinuousRange, IntegerRange, CategoricalRange], {
+  error: (issue) => (issue.code === 'invalid_union' ? "type must be 'continuous', 'integer' or 'categorical'" : undefined),
+});
+export type TuningRange = z.output<typeof TuningRange>;
+
+export const TuningConfig = z
+  .object({
+    /** Whether runs tune; a section with enabled false is still checked. */
+    enabled: z.boolean(),
+    /** Bayesian: SageMaker's model-based search (locally TPE); Random: independent draws. */
+    strategy: z.enum(['Bayesian', 'Random'], { error: 'must be Bayesian or Random' }).default('Bayesian'),
+    /** The budget: training jobs the tuning job may start. */
+    maxTrainingJobs: z.number().int().min(1).max(500).default(10),
+    maxParallelTrainingJobs: z.number().int().min(1).max(100).default(1),
+    /** Auto: SageMaker stops trials that are unlikely to beat the best so far (locally: successive halving over num_round). */
+    earlyStopping: z.enum(['Auto', 'Off']).default('Auto'),
+    objective: z
+      .object({
+        metric: z.enum(TUNING_OBJECTIVE_METRICS, { error: `must be one of ${TUNING_OBJECTIVE_METRICS.join(', ')} (validation:<eval_metric>, what the training script logs)` }),
+        type: z.enum(['Maximize', 'Minimize']),
+      })
+      .strict(),
+    ranges: z.record(z.string().min(1), TuningRange).superRefine((ranges, ctx) => {
+      const names = Object.keys(ranges);
+      if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'declare at least one hyperparameter range' });
+      if (names.length > MAX_RANGES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_RANGES} hyperparameters can be tuned, got ${names.length}` });
+      for (const name of names) {
+        const kind = TUNABLE_HYPERPARAMETERS[name];
+        if (kind === undefined) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `is not a tunable hyperparameter of the training contract (tunable: ${Object.keys(TUNABLE_HYPERPARAMETERS).join(', ')})` });
+        } else if (kind === 'integer' && ranges[name].type === 'continuous') {
+          ctx.addIssue({ code: 'custom', path: [name, 'type'], message: `${name} is an integer hyperparameter: use an integer or categorical range` });
+        }
+      }
+    }),
+  })
+  .strict()
+  .superRefine((tuning, ctx) => {
+    if (tuning.maxParallelTrainingJobs > tuning.maxTrainingJobs) {
+      ctx.addIssue({ code: 'custom', path: ['maxParallelTrainingJobs'], message: `${tuning.maxParallelTrainingJobs} exceeds maxTrainingJobs ${tuning.maxTrainingJobs}` });
+    }
+  });
+export type TuningConfig = z.output<typeof TuningConfig>;
 const ColumnList = z.array(z.string().trim().min(1, 'a column name must not be empty')).default([]);
 
 export const TrainingConfig = z
@@ -60,11 +183,98 @@ export const TrainingConfig = z
       })
       .strict()
       .default({}),
+    /** A hyperparameter tuning job instead of one training job, when enabled. */
+    tuning: TuningConfig.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.tuning) checkTuningObjective(config.tuning, hyperparametersOf(config), ctx);
+  });
 export type TrainingConfig = z.output<typeof TrainingConfig>;
 
+/**
+ * The objective must be a metric the training job reports, in its direction: the script logs
+ * `validation-<eval_metric>` only, and a tuning job that minimises AUC finds the worst model.
+ */
+function checkTuningObjective(tuning: TuningConfig, hyperparameters: Readonly<Record<string, string>>, ctx: z.RefinementCtx): void {
+  const evalMetric = hyperparameters.eval_metric;
+  const metric = tuning.objective.metric.slice('validation:'.length);
+  if (metric !== evalMetric) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tuning', 'objective', 'metric'],
+      message: `${tuning.objective.metric} is not reported by the training job: hyperparameters.eval_metric is '${evalMetric}', so use validation:${evalMetric} or set eval_metric to '${metric}'`,
+    });
+    return;
+  }
+  const expected = EVAL_METRIC_HIGHER_IS_BETTER[metric] ? 'Maximize' : 'Minimize';
+  if (tuning.objective.type !== expected) {
+    ctx.addIssue({ code: 'custom', path: ['tuning', 'objective', 'type'], message: `must be ${expected} for ${tuning.objective.metric}, got ${tuning.objective.type}` });
+  }
+}
+
 /** The configuration's hyperparameters over the defaults. */
-export function hyperparametersOf(config: TrainingConfig): Record<string, string> {
+export function hyperparametersOf(config: Pick<TrainingConfig, 'hyperparameters'>): Record<string, string> {
   return { ...DEFAULT_HYPERPARAMETERS, ...config.hyperparameters };
+}
+
+// ---------------------------------------------------------------- SageMaker's tuning request
+
+/** SageMaker's HyperParameterTuningJobConfig (the fields this platform sets). */
+export interface HyperParameterTuningJobConfig {
+  readonly Strategy: 'Bayesian' | 'Random';
+  readonly HyperParameterTuningJobObjective: { readonly Type: 'Maximize' | 'Minimize'; readonly MetricName: string };
+  readonly ResourceLimits: { readonly MaxNumberOfTrainingJobs: number; readonly MaxParallelTrainingJobs: number };
+  readonly TrainingJobEarlyStoppingType: 'Auto' | 'Off';
+  readonly ParameterRanges: {
+    readonly ContinuousParameterRanges: readonly { readonly Name: string; readonly MinValue: string; readonly MaxValue: string; readonly ScalingType: string }[];
+    readonly IntegerParameterRanges: readonly { readonly Name: string; readonly MinValue: string; readonly MaxValue: string; readonly ScalingType: string }[];
+    readonly CategoricalParameterRanges: readonly { readonly Name: string; readonly Values: readonly string[] }[];
+  };
+}
+
+/** A SageMaker metric definition: how a metric is read from the training job's log. */
+export interface MetricDefinition {
+  readonly Name: string;
+  readonly Regex: string;
+}
+
+/** What the workflow's tuning task sends, besides the training job's own settings. */
+export interface TuningRequest {
+  readonly config: HyperParameterTuningJobConfig;
+  /** The contract's hyperparameters minus the tuned ones (SageMaker refuses a name in both). */
+  readonly staticHyperParameters: Record<string, string>;
+  /** The script's log lines for the eval metric (seed-code/README.md, "Logs and SageMaker metric definitions"). */
+  readonly metricDefinitions: readonly MetricDefinition[];
+}
+
+const NUMBER_PATTERN = '([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)';
+
+/** `train:<m>` and `validation:<m>` as the training script logs them (`validation-auc: 0.91`). */
+export function metricDefinitionsFor(evalMetric: string): MetricDefinition[] {
+  return ['train', 'validation'].map((channel) => ({ Name: `${channel}:${evalMetric}`, Regex: `${channel}-${evalMetric}: ${NUMBER_PATTERN}` }));
+}
+
+/** The configuration's tuning section as SageMaker's request parts. */
+export function tuningRequestOf(config: TrainingConfig & { readonly tuning: TuningConfig }): TuningRequest {
+  const { tuning } = config;
+  const hyperparameters = hyperparametersOf(config);
+  const entries = Object.entries(tuning.ranges).sort(([a], [b]) => a.localeCompare(b));
+  const numeric = (type: 'continuous' | 'integer') =>
+    entries.flatMap(([name, range]) => (range.type === type ? [{ Name: name, MinValue: String(range.min), MaxValue: String(range.max), ScalingType: range.scaling }] : []));
+  return {
+    config: {
+      Strategy: tuning.strategy,
+      HyperParameterTuningJobObjective: { Type: tuning.objective.type, MetricName: tuning.objective.metric },
+      ResourceLimits: { MaxNumberOfTrainingJobs: tuning.maxTrainingJobs, MaxParallelTrainingJobs: tuning.maxParallelTrainingJobs },
+      TrainingJobEarlyStoppingType: tuning.earlyStopping,
+      ParameterRanges: {
+        ContinuousParameterRanges: numeric('continuous'),
+        IntegerParameterRanges: numeric('integer'),
+        CategoricalParameterRanges: entries.flatMap(([name, range]) => (range.type === 'categorical' ? [{ Name: name, Values: range.values }] : [])),
+      },
+    },
+    staticHyperParameters: Object.fromEntries(Object.entries(hyperparameters).filter(([name]) => !(name in tuning.ranges))),
+    metricDefinitions: metricDefinitionsFor(hyperparameters.eval_metric),
+  };
 }

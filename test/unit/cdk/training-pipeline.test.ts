@@ -148,3 +148,88 @@ describe('training pipeline: function bundles', () => {
     expect(tables).toEqual(expect.arrayContaining([{ 'Fn::ImportValue': 'LuminaOps:Table-registry' }, { 'Fn::ImportValue': 'LuminaOps:Table-experiments' }]));
   });
 });
+
+describe('training pipeline: hyperparameter tuning task', () => {
+  const { states } = definition();
+  const trainingDefinition = (state: string): Json => states[state].Parameters.TrainingJobDefinition;
+
+  it('tunes with createHyperParameterTuningJob.sync when the split result asks, and trains otherwise', () => {
+    expect(states.SplitDataset.Next).toBe('UseTuning');
+    expect(states.UseTuning).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.split.result.useTuning', BooleanEquals: true, Next: 'UseSpotTuning' }],
+      Default: 'UseSpotTraining',
+    });
+    expect(states.UseSpotTuning).toMatchObject({ Choices: [{ Variable: '$.settings.spotTraining', StringEquals: 'true', Next: 'TuneModelOnSpot' }], Default: 'TuneModel' });
+    for (const state of ['TuneModel', 'TuneModelOnSpot']) {
+      expect(states[state].Resource).toBe("arn:«{'Ref':'AWS::Partition'}»:states:::sagemaker:createHyperParameterTuningJob.sync");
+      expect(states[state].Parameters).toMatchObject({
+        'HyperParameterTuningJobName.$': '$.split.result.tuning.jobName',
+        'HyperParameterTuningJobConfig.$': '$.split.result.tuning.config',
+      });
+      expect(states[state].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordRunFailure' }]);
+    }
+  });
+
+  it("defines each trial as the training task's job: image, role, channels, output, instance, encryption and stopping condition", () => {
+    for (const [tuning, training] of [['TuneModel', 'TrainModel'], ['TuneModelOnSpot', 'TrainModelOnSpot']]) {
+      const trial = trainingDefinition(tuning);
+      const job = states[training].Parameters;
+      expect(trial.AlgorithmSpecification).toEqual({ ...job.AlgorithmSpecification, 'MetricDefinitions.$': '$.split.result.tuning.metricDefinitions' });
+      expect(trial.RoleArn).toBe(job.RoleArn);
+      expect(trial.InputDataConfig).toEqual(job.InputDataConfig);
+      expect(trial.OutputDataConfig).toEqual(job.OutputDataConfig);
+      expect(trial.ResourceConfig).toEqual(job.ResourceConfig);
+      expect(trial.StoppingCondition).toEqual(job.StoppingCondition);
+      expect(trial['StaticHyperParameters.$']).toBe('States.JsonMerge($.settings.framework, $.split.result.tuning.staticHyperParameters, false)');
+    }
+    expect(trainingDefinition('TuneModelOnSpot')).toMatchObject({
+      EnableManagedSpotTraining: true,
+      CheckpointConfig: states.TrainModelOnSpot.Parameters.CheckpointConfig,
+      StoppingCondition: { MaxRuntimeInSeconds: 4 * 3600, MaxWaitTimeInSeconds: 8 * 3600 },
+    });
+    expect(trainingDefinition('TuneModel').EnableManagedSpotTraining).toBeUndefined();
+    expect(trainingDefinition('TuneModel').CheckpointConfig).toBeUndefined();
+  });
+
+  it("hands the best trial to ConvertModel in the training task's shape, and registers its hyperparameters", () => {
+    for (const state of ['TuneModel', 'TuneModelOnSpot']) {
+      expect(states[state]).toMatchObject({ ResultPath: '$.tuning', ResultSelector: { 'bestTrainingJob.$': '$.BestTrainingJob', 'jobName.$': '$.HyperParameterTuningJobName' }, Next: 'UseBestTrainingJob' });
+    }
+    expect(states.UseBestTrainingJob).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.training',
+      Parameters: {
+        'jobName.$': '$.tuning.bestTrainingJob.TrainingJobName',
+        'modelArtifacts.$': "States.Format('{}{}/output/model.tar.gz', $.settings.modelOutputUri, $.tuning.bestTrainingJob.TrainingJobName)",
+        'parameters.$': 'States.JsonMerge($.split.result.tuning.staticHyperParameters, $.tuning.bestTrainingJob.TunedHyperParameters, false)',
+      },
+      Next: 'UseTunedHyperParameters',
+    });
+    expect(states.UseTunedHyperParameters).toEqual({ Type: 'Pass', InputPath: '$.training.parameters', ResultPath: '$.split.result.hyperParameters', Next: 'ConvertModel' });
+    // What the later steps read is what both paths write.
+    expect(states.ConvertModel.Parameters.Payload['modelArtifacts.$']).toBe('$.training.modelArtifacts');
+    expect(states.TrainModel.ResultSelector['modelArtifacts.$']).toBe('$.ModelArtifacts.S3ModelArtifacts');
+    expect(states.RegisterModel.Parameters.Payload.training).toMatchObject({ 'jobName.$': '$.training.jobName', 'parameters.$': '$.split.result.hyperParameters' });
+  });
+
+  it('lets the state machine run and watch tuning jobs of its account and region, nothing else', () => {
+    const statements = policyOf('ProjectTrainingStateMachineRole');
+    const render = (resource: Json): string => resource['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
+    const tuning = statements.filter((s) => [s.Action].flat().some((a: string) => /HyperParameterTuningJob/.test(a)));
+    expect(tuning).toHaveLength(1);
+    expect([tuning[0].Action].flat().sort()).toEqual([
+      'sagemaker:CreateHyperParameterTuningJob',
+      'sagemaker:DescribeHyperParameterTuningJob',
+      'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
+      'sagemaker:StopHyperParameterTuningJob',
+    ]);
+    expect([tuning[0].Resource].flat().map(render)).toEqual([
+      'arn:{"Ref":"AWS::Partition"}:sagemaker:{"Ref":"AWS::Region"}:{"Ref":"AWS::AccountId"}:hyper-parameter-tuning-job/*',
+    ]);
+    const rules = statements.filter((s) => [s.Action].flat().includes('events:PutRule')).flatMap((s) => [s.Resource].flat()).map(render);
+    expect(rules).toContain('arn:{"Ref":"AWS::Partition"}:events:{"Ref":"AWS::Region"}:{"Ref":"AWS::AccountId"}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule');
+    const events = statements.filter((s) => [s.Action].flat().includes('events:PutRule'));
+    for (const statement of events) expect([statement.Action].flat().sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
+  });
+});
