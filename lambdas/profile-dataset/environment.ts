@@ -8,5 +8,10 @@ export const ProfileDatasetEnvironment = z.object({
   TARGET_COLUMN: z.string().min(1),
   ENTITY_ID_COLUMN: z.string(),
   POSITIVE_LABEL: z.string(),
+  /**
+   * The platform's audit table. When set, PII decisions are also appended to the audit
+   * trail; without it they are recorded on the dataset version and in pii-decisions.json.
+   */
+  AUDIT_TABLE: z.string().min(3).optional(),
 });
 export type ProfileDatasetEnvironment = z.output<typeof ProfileDatasetEnvironment>;

@@ -102,13 +102,30 @@ export class TrainingPipeline extends Construct {
       entry: 'lambdas/profile-dataset/index.ts',
       description: 'Profiles a validated dataset and writes its Model Monitor baseline and versioned copy',
       environmentSchema: ProfileDatasetEnvironment,
-      environment: dataSpec,
+      environment: { ...dataSpec, AUDIT_TABLE: platform.tables.audit.tableName },
       encryptionKey: platform.key,
       memorySize: 2048,
       timeout: Duration.minutes(10),
     });
     platform.artifacts.grantRead(profileDataset, `${projectPrefix}/training/inbox/*`);
     platform.artifacts.grantPut(profileDataset, `${projectPrefix}/datasets/*`);
+    // The PII policy (project config) and the project's masking key, created on first use.
+    const piiMaskKey = `${projectPrefix}/secrets/pii-mask-key`;
+    const projectConfig = `${projectPrefix}/config/project.config.json`;
+    platform.artifacts.grantRead(profileDataset, projectConfig);
+    platform.artifacts.grantRead(profileDataset, piiMaskKey);
+    platform.artifacts.grantPut(profileDataset, piiMaskKey);
+    // Append-only: every PII decision is an audit entry, never rewritten.
+    platform.tables.audit.grant(profileDataset, 'dynamodb:PutItem');
+    // Without ListBucket S3 answers 403 instead of NoSuchKey for a config or key that does not exist yet.
+    profileDataset.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TellMissingConfigFromDenied',
+        actions: ['s3:ListBucket'],
+        resources: [platform.artifacts.bucketArn],
+        conditions: { StringEquals: { 's3:prefix': [projectConfig, piiMaskKey] } },
+      }),
+    );
 
     const splitDataset = new LuminaFunction(this, 'SplitDataset', {
       entry: 'lambdas/split-dataset/index.ts',

@@ -11,7 +11,8 @@ import { processStopRequests } from './cloud-session';
 import { type CliContext, type CliIo, type CommandSpec, EXIT_CODES } from './command';
 import { abCommand } from './commands/ab';
 import { auditCommand } from './commands/audit';
-import { dataPutCommand } from './commands/data';
+import { dataImportCommand, dataPutCommand } from './commands/data';
+import { DATASET_COMMANDS } from './commands/datasets';
 import { compareCommand, experimentsCommand } from './commands/experiments';
 import { FEATURE_COMMANDS } from './commands/features';
 import { labelsPutCommand } from './commands/labels';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   projectCreateCommand,
   projectListCommand,
   dataPutCommand,
+  dataImportCommand,
   runsCommand,
   trainCommand,
   modelsCommand,
@@ -48,6 +50,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...FEATURE_COMMANDS,
   labelsPutCommand,
   reportCommand,
+  ...DATASET_COMMANDS,
 ];
 
 const helpCommand: CommandSpec = {

@@ -52,8 +52,13 @@ export interface DatasetComparison {
 const isNumeric = (column: ColumnSummary): column is NumericColumnSummary => column.type === 'integral' || column.type === 'fractional';
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
+/** Just the columns' names and types: a profile summary, or a dataset version record's columns. */
+export interface SchemaOf {
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+}
+
 /** Columns present in both versions with the same kind are compared; the rest is schema change. */
-export function compareSchemas(older: ProfileSummary, newer: ProfileSummary): SchemaChange {
+export function compareSchemas(older: SchemaOf, newer: SchemaOf): SchemaChange {
   const before = new Map(older.columns.map((c) => [c.name, c.type]));
   const after = new Map(newer.columns.map((c) => [c.name, c.type]));
   const added = newer.columns.filter((c) => !before.has(c.name)).map((c) => ({ name: c.name, type: c.type }));

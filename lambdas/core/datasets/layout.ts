@@ -8,6 +8,9 @@
  * projects/<project>/datasets/<id>/profile.json      human-readable profile summary
  * projects/<project>/datasets/<id>/baseline/statistics.json   Model Monitor baseline
  * projects/<project>/datasets/<id>/baseline/constraints.json
+ * projects/<project>/datasets/<id>/pii-decisions.json     what the PII policy did (also when it refused)
+ * projects/<project>/imports/<hash>/{data,manifest.json}  public-import cache with source attribution
+ * projects/<project>/secrets/pii-mask-key                 the project's masking key (profile step only)
  */
 import { z } from 'zod';
 
@@ -56,6 +59,8 @@ export interface DatasetVersionKeys {
   readonly profile: string;
   readonly statistics: string;
   readonly constraints: string;
+  /** `pii-decisions.json`: the PII policy's decision per flagged column. */
+  readonly piiDecisions: string;
 }
 
 export interface ProjectLayout {
@@ -72,6 +77,10 @@ export interface ProjectLayout {
   datasetVersion(datasetVersionId: string): DatasetVersionKeys;
   /** `projects/<name>/training/rejected/<id>.json` */
   rejectedReportKey(datasetVersionId: string): string;
+  /** `projects/<name>/imports/`: cached public imports (public-import.ts keys go under it). */
+  readonly importsPrefix: string;
+  /** `projects/<name>/secrets/pii-mask-key`: the HMAC key of masked columns; only the profile step reads it. */
+  readonly piiMaskKey: string;
 }
 
 /** The key layout of one project; throws `InvalidKeySegmentError` for a bad name or id. */
@@ -94,11 +103,14 @@ export function projectLayout(projectName: string): ProjectLayout {
         profile: `${prefix}profile.json`,
         statistics: `${prefix}baseline/statistics.json`,
         constraints: `${prefix}baseline/constraints.json`,
+        piiDecisions: `${prefix}pii-decisions.json`,
       };
     },
     rejectedReportKey(datasetVersionId: string): string {
       return `${rejectedPrefix}${checkDatasetVersionId(datasetVersionId)}.json`;
     },
+    importsPrefix: `${projectPrefix}imports/`,
+    piiMaskKey: `${projectPrefix}secrets/pii-mask-key`,
   };
 }
 

@@ -1,14 +1,16 @@
 /**
  * What happens to a column that looks like personal data, decided by the project's policy
- * and logged. The validate step finds candidates (pii-scan.ts, with a confidence); this
- * applies the policy to them:
+ * (`piiPolicy` in its project.config.json) and logged. The scanner finds candidates
+ * (pii-scan.ts, with a confidence); this decides and applies the policy to them (the
+ * profile step does so on ingest: dataset-ingest.ts):
  *
  * - `refuse`: the dataset is rejected with the columns named (nothing is kept but the
  *   upload itself, which is never deleted);
  * - `drop`: the column is removed from the accepted copy;
  * - `mask`: each value is replaced by a keyed pseudonym (HMAC-SHA-256 with the project's
- *   secret, 16 hex digits), so equal values stay equal (joins and counts still work) but
- *   the value cannot be read back or guessed without the key;
+ *   secret key, `projects/<p>/secrets/pii-mask-key`, 16 hex digits), so equal values stay
+ *   equal (joins and counts still work) but the value cannot be read back or guessed
+ *   without the key;
  * - `allow`: kept, and the decision still logged.
  *
  * Findings below the policy's confidence threshold are logged as `ignored`. The entity id
@@ -17,6 +19,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { InvalidProjectConfigError, type ReadConfigObject, projectConfigKey } from '../governance/project-policy';
 import { readCsvRecords } from './csv-records';
 import type { PiiFinding, PiiKind } from './pii-scan';
 
@@ -81,12 +84,28 @@ export interface PiiApplication {
   readonly masked: readonly string[];
 }
 
+/** Raised when a column a decision names is not in the file's header (the copy would still hold it). */
+export class PiiColumnNotFoundError extends Error {
+  constructor(readonly columns: readonly string[]) {
+    super(`the PII policy names column${columns.length === 1 ? '' : 's'} ${columns.map((c) => `"${c}"`).join(', ')} that the CSV header does not have; nothing was masked or dropped`);
+    this.name = 'PiiColumnNotFoundError';
+  }
+}
+
 /**
  * Applies the decisions to the CSV and returns the copy to keep. Throws PiiRefusedError
  * when any decision is `refuse`, before anything is produced.
  */
 export function applyPiiPolicy(csv: Uint8Array, findings: readonly PiiFinding[], policy: z.input<typeof PiiPolicy>, maskKey: string): PiiApplication {
-  const decisions = decidePiiActions(findings, policy);
+  return applyPiiDecisions(csv, decidePiiActions(findings, policy), maskKey);
+}
+
+/**
+ * Applies decisions already made (decidePiiActions). Header names are compared trimmed, as
+ * validation and the scanner name columns; a masked or dropped column missing from the
+ * header is an error rather than a copy that silently keeps it.
+ */
+export function applyPiiDecisions(csv: Uint8Array, decisions: readonly PiiDecision[], maskKey: string): PiiApplication {
   const refused = decisions.filter((d) => d.action === 'refuse');
   if (refused.length > 0) throw new PiiRefusedError(refused);
   const dropped = decisions.filter((d) => d.action === 'drop').map((d) => d.column);
@@ -100,8 +119,11 @@ export function applyPiiPolicy(csv: Uint8Array, findings: readonly PiiFinding[],
   let mask = new Set<number>();
   readCsvRecords(csv, {
     onHeader(fields) {
-      keep = fields.map((_, i) => i).filter((i) => !dropped.includes(fields[i]));
-      mask = new Set(fields.map((name, i) => (masked.includes(name) ? i : -1)).filter((i) => i >= 0));
+      const names = fields.map((field) => field.trim());
+      const missing = [...dropped, ...masked].filter((column) => !names.includes(column));
+      if (missing.length > 0) throw new PiiColumnNotFoundError(missing);
+      keep = names.map((_, i) => i).filter((i) => !dropped.includes(names[i]));
+      mask = new Set(names.map((name, i) => (masked.includes(name) ? i : -1)).filter((i) => i >= 0));
       lines.push(keep.map((i) => csvCell(fields[i])).join(','));
       return true;
     },
@@ -115,4 +137,52 @@ export function applyPiiPolicy(csv: Uint8Array, findings: readonly PiiFinding[],
     },
   });
   return { csv: `${lines.join('\n')}\n`, decisions, dropped, masked };
+}
+
+/** Where a project declares its PII policy: this field of its configuration object. */
+export const PII_POLICY_FIELD = 'piiPolicy';
+
+export interface LoadedPiiPolicy {
+  readonly policy: PiiPolicy;
+  /** The configuration object's key, or `default`. */
+  readonly source: string;
+}
+
+/**
+ * Reads `piiPolicy` from `projects/<project>/config/project.config.json` (the object the
+ * promotion policy lives in). No object or no field: the defaults above (mask at confidence
+ * 0.6 or more). A present but broken policy is refused with the field named, never replaced
+ * by the default: a typo must not turn `refuse` into `mask`.
+ */
+export async function loadPiiPolicy(read: ReadConfigObject, project: string): Promise<LoadedPiiPolicy> {
+  const key = projectConfigKey(project);
+  const text = await read(key);
+  if (text === undefined) return { policy: PiiPolicy.parse({}), source: 'default' };
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidProjectConfigError(project, key, [{ field: '(root)', reason: `not JSON: ${(error as Error).message}` }]);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new InvalidProjectConfigError(project, key, [{ field: '(root)', reason: 'must be a JSON object' }]);
+  }
+  const declared = (config as Record<string, unknown>)[PII_POLICY_FIELD];
+  if (declared === undefined) return { policy: PiiPolicy.parse({}), source: 'default' };
+  const parsed = PiiPolicy.safeParse(declared);
+  if (!parsed.success) {
+    throw new InvalidProjectConfigError(
+      project,
+      key,
+      parsed.error.issues.map((issue) => ({ field: [PII_POLICY_FIELD, ...issue.path.map(String)].join('.'), reason: issue.message })),
+    );
+  }
+  return { policy: parsed.data, source: key };
+}
+
+/** The policy with the project's target and entity id columns exempt (see the file comment). */
+export function withExemptColumns(policy: PiiPolicy, columns: readonly string[]): PiiPolicy {
+  const exempt = [...policy.exemptColumns];
+  for (const column of columns) if (column !== '' && !exempt.includes(column)) exempt.push(column);
+  return { ...policy, exemptColumns: exempt };
 }

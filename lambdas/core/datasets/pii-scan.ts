@@ -7,6 +7,8 @@
  * Findings carry a confidence in [0, 1] and counts, never the values themselves: the
  * report travels through Step Functions and logs.
  */
+import { classifyCell } from './cell-kind';
+import { readCsvRecords } from './csv-records';
 
 export type PiiKind = 'email' | 'phone_number' | 'national_id' | 'date_of_birth' | 'person_name' | 'street_address';
 
@@ -229,4 +231,44 @@ export class PiiScanner {
     });
     return findings.sort((a, b) => b.confidence - a.confidence);
   }
+}
+
+/** Raised when a file handed to `scanCsvForPii` is not the well-formed CSV validation accepted. */
+export class PiiScanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PiiScanError';
+  }
+}
+
+/**
+ * Scans a whole CSV (header first) exactly as validation does: every text cell, and integers
+ * written with a leading `+` (E.164 phone numbers), under the trimmed header names. The
+ * profile step calls it again on the bytes it keeps because the validation step's output
+ * lists only the first findings (Step Functions' 256 KB state limit); a policy must see them all.
+ */
+export function scanCsvForPii(bytes: Uint8Array): PiiFinding[] {
+  let scanner: PiiScanner | undefined;
+  let width = 0;
+  readCsvRecords(bytes, {
+    onHeader(fields) {
+      width = fields.length;
+      scanner = new PiiScanner(fields.map((field, index) => (field.trim() === '' ? `#${index + 1}` : field.trim())));
+      return true;
+    },
+    onRecord(fields, line) {
+      if (fields.length !== width) throw new PiiScanError(`line ${line} has ${fields.length} fields, expected ${width} like the header`);
+      for (let i = 0; i < width; i++) {
+        const value = fields[i];
+        const kind = classifyCell(value);
+        if (kind === 'string' || (kind === 'integral' && value.charCodeAt(0) === 43)) scanner?.scan(i, value, line);
+      }
+      return true;
+    },
+    onSyntaxProblem(problem) {
+      throw new PiiScanError(`line ${problem.line}: ${problem.message}`);
+    },
+  });
+  if (scanner === undefined) throw new PiiScanError('the CSV has no header row');
+  return scanner.findings();
 }

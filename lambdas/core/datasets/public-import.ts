@@ -1,5 +1,5 @@
 /**
- * Importing a dataset from a public source: an https URL or a public S3 object
+ * Importing a dataset from a public source: an https URL (plain http only on loopback) or a public S3 object
  * (`s3://bucket/key`, e.g. from the AWS Open Data registry), stored with its source
  * attribution and integrity checked (size and, when given, SHA-256; a Content-Length the
  * body does not match is refused). Imports are cached by source: the cache keeps the bytes
@@ -12,13 +12,19 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
+/**
+ * Plain http only to this machine (a local mirror, a test server): nothing crosses a network
+ * unencrypted, and the checksum and size checks apply the same.
+ */
+const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?\/\S*$/;
+
 export const PublicImportRequest = z
   .object({
     source: z
       .string()
       .min(1)
-      .refine((s) => /^https:\/\/[^/\s]+\/\S*$/.test(s) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+$/.test(s), {
-        message: 'source must be an https:// URL or s3://bucket/key of a public object',
+      .refine((s) => /^https:\/\/[^/\s]+\/\S*$/.test(s) || LOOPBACK_HTTP.test(s) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+$/.test(s), {
+        message: 'source must be an https:// URL, s3://bucket/key of a public object, or http:// on this machine (127.0.0.1, localhost, [::1])',
       }),
     /** Expected SHA-256 of the content, hex. */
     sha256: z
@@ -165,6 +171,10 @@ export async function importPublicDataset(input: PublicImportRequest, deps: Publ
     response = await deps.fetch(url, { redirect: 'follow' });
   }
   if (!response.ok) throw new ImportError(source, 'http', `HTTP ${response.status} ${response.statusText}`.trim());
+  // fetch follows redirects, also from https to plain http: refuse a body that crossed a network unencrypted.
+  if (response.redirected && response.url.startsWith('http:') && !LOOPBACK_HTTP.test(response.url)) {
+    throw new ImportError(source, 'http', `redirected to ${response.url}, which is not https`);
+  }
 
   const data = await readBody(response, source, request.maxBytes);
   const sha = sha256Hex(data);

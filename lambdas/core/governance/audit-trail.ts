@@ -10,6 +10,7 @@ import { z } from 'zod';
 export const AUDIT_ACTIONS = [
   'dataset.approved',
   'dataset.rejected',
+  'dataset.pii-policy-applied',
   'model.registered',
   'model.stage-changed',
   'model.promoted',

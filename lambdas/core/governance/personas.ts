@@ -18,19 +18,20 @@ export const REGISTRY_OPERATIONS = [
   'model.rollback',
   'model-card.approve',
   'policy.exception',
+  'dataset.approve',
 ] as const;
 export type RegistryOperation = (typeof REGISTRY_OPERATIONS)[number];
 
 /**
  * The permission table. Data scientists read; ML engineers move versions through staging
  * and archive them and may roll production back; model approvers approve cards, promote to
- * production, roll back and grant policy exceptions (and have no infrastructure rights,
- * which is IAM's part: lib/constructs/persona-roles.ts).
+ * production, roll back, grant policy exceptions and approve dataset versions for training
+ * (and have no infrastructure rights, which is IAM's part: lib/constructs/persona-roles.ts).
  */
 export const PERSONA_PERMISSIONS: Readonly<Record<Persona, readonly RegistryOperation[]>> = {
   'data-scientist': ['audit.read'],
   'ml-engineer': ['audit.read', 'model.stage.staging', 'model.stage.archived', 'model.rollback'],
-  'model-approver': ['audit.read', 'model.stage.production', 'model.rollback', 'model-card.approve', 'policy.exception'],
+  'model-approver': ['audit.read', 'model.stage.production', 'model.rollback', 'model-card.approve', 'policy.exception', 'dataset.approve'],
 };
 
 /** The physical IAM role name of each persona (from the function's environment). */
@@ -83,6 +84,7 @@ const OPERATION_TEXT: Readonly<Record<RegistryOperation, string>> = {
   'model.rollback': 'roll production back',
   'model-card.approve': 'approve a model card',
   'policy.exception': 'grant a promotion policy exception',
+  'dataset.approve': 'approve a dataset version',
 };
 
 export function isAllowed(persona: Persona, operation: RegistryOperation): boolean {

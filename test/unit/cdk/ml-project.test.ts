@@ -130,4 +130,13 @@ describe('ML project (Service Catalog product and direct stack)', () => {
       app.project.hasOutput(output, {});
     }
   });
+
+  it('lets the profile step read the PII policy, keep the project masking key and append PII decisions to the audit trail', () => {
+    const fn = Object.values(app.product.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties.Description).includes('Profiles a validated dataset'));
+    expect(fn?.Properties.Environment.Variables.AUDIT_TABLE).toBeDefined();
+    const policies = JSON.stringify(Object.values(app.product.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument));
+    expect(policies).toContain('/secrets/pii-mask-key');
+    expect(policies).toContain('/config/project.config.json');
+    expect(policies).toMatch(/"Action":"dynamodb:PutItem"[^}]*"Resource":\{"Fn::ImportValue":"LuminaOps:Table-audit"\}/);
+  });
 });

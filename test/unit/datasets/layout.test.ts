@@ -56,7 +56,13 @@ describe('projectLayout', () => {
       profile: 'projects/churn-model/datasets/ds-0123456789abcdef01234567/profile.json',
       statistics: 'projects/churn-model/datasets/ds-0123456789abcdef01234567/baseline/statistics.json',
       constraints: 'projects/churn-model/datasets/ds-0123456789abcdef01234567/baseline/constraints.json',
+      piiDecisions: 'projects/churn-model/datasets/ds-0123456789abcdef01234567/pii-decisions.json',
     });
+  });
+
+  it('keeps the public-import cache and the masking key under the project', () => {
+    expect(layout.importsPrefix).toBe('projects/churn-model/imports/');
+    expect(layout.piiMaskKey).toBe('projects/churn-model/secrets/pii-mask-key');
   });
 
   it('refuses a project name that is not a valid key segment', () => {

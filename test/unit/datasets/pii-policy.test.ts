@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { applyPiiPolicy, decidePiiActions, PiiRefusedError } from '../../../lambdas/core/datasets/pii-policy';
-import { PiiScanner, type PiiFinding } from '../../../lambdas/core/datasets/pii-scan';
+import { applyPiiDecisions, applyPiiPolicy, decidePiiActions, loadPiiPolicy, PiiColumnNotFoundError, PiiRefusedError, withExemptColumns } from '../../../lambdas/core/datasets/pii-policy';
+import { PiiScanner, scanCsvForPii, type PiiFinding } from '../../../lambdas/core/datasets/pii-scan';
 
 const CSV = [
   'patient_id,email,full_name,age,note,stopped',
@@ -78,5 +78,45 @@ describe('PII policy', () => {
     expect(applyPiiPolicy(Buffer.from(CSV), findings, { default: 'allow' }, '').csv).toBe(CSV);
     expect(() => applyPiiPolicy(Buffer.from(CSV), findings, {}, 'short')).toThrow('the masking key must be at least 16 characters');
     expect(() => decidePiiActions(findings, { default: 'hide' } as never)).toThrow(/default/);
+  });
+});
+
+describe('PII policy from the project configuration and on whole files', () => {
+  const configKey = 'projects/adherence/config/project.config.json';
+  const reader = (text: string | undefined) => async (key: string) => (key === configKey ? text : undefined);
+
+  it('reads piiPolicy from project.config.json with its defaults; no object or no field is the default policy', async () => {
+    expect(await loadPiiPolicy(reader(undefined), 'adherence')).toEqual({ policy: { default: 'mask', byKind: {}, minConfidence: 0.6, exemptColumns: [] }, source: 'default' });
+    expect(await loadPiiPolicy(reader(JSON.stringify({ promotionPolicy: {} })), 'adherence')).toMatchObject({ source: 'default' });
+    expect(await loadPiiPolicy(reader(JSON.stringify({ piiPolicy: { byKind: { email: 'drop' } } })), 'adherence')).toEqual({
+      policy: { default: 'mask', byKind: { email: 'drop' }, minConfidence: 0.6, exemptColumns: [] },
+      source: configKey,
+    });
+  });
+
+  it('refuses a broken configuration naming the field', async () => {
+    await expect(loadPiiPolicy(reader('{ nope'), 'adherence')).rejects.toThrow(`project adherence: configuration ${configKey} is invalid: (root): not JSON`);
+    await expect(loadPiiPolicy(reader('[]'), 'adherence')).rejects.toThrow('(root): must be a JSON object');
+    await expect(loadPiiPolicy(reader(JSON.stringify({ piiPolicy: { byKind: { ssn: 'drop' } } })), 'adherence')).rejects.toThrow('piiPolicy.byKind: Unrecognized key: "ssn"');
+    await expect(loadPiiPolicy(reader(JSON.stringify({ piiPolicy: { masks: true } })), 'adherence')).rejects.toThrow(/piiPolicy: Unrecognized key/);
+  });
+
+  it('exempts the target and entity id on top of the listed columns, once each', () => {
+    const policy = { default: 'mask' as const, byKind: {}, minConfidence: 0.6, exemptColumns: ['note', 'patient_id'] };
+    expect(withExemptColumns(policy, ['stopped', 'patient_id', '']).exemptColumns).toEqual(['note', 'patient_id', 'stopped']);
+  });
+
+  it('scanCsvForPii finds over the whole file what validation finds, under trimmed header names', () => {
+    const csv = ' patient_id , email ,age,phone\nP1,ann@example.org,54,+14155550123\nP2,bob@example.org,61,+14155550124\n';
+    const findings = scanCsvForPii(Buffer.from(csv));
+    expect(findings.map((f) => [f.column, f.kind, f.matchingValues])).toEqual(expect.arrayContaining([['email', 'email', 2], ['phone', 'phone_number', 2]]));
+    expect(() => scanCsvForPii(Buffer.from('a,b\n1\n'))).toThrow('line 2 has 1 fields, expected 2 like the header');
+  });
+
+  it('applies decisions to columns whose header names carry spaces, and refuses a decision naming a column the file lacks', () => {
+    const csv = 'id, email ,age\n1,a@example.org,3\n';
+    const decision = { kind: 'email' as const, confidence: 0.99, reason: 'default policy' };
+    expect(applyPiiDecisions(Buffer.from(csv), [{ ...decision, column: 'email', action: 'drop' }], '').csv).toBe('id,age\n1,3\n');
+    expect(() => applyPiiDecisions(Buffer.from(csv), [{ ...decision, column: 'mail', action: 'mask' }], KEY)).toThrow(PiiColumnNotFoundError);
   });
 });

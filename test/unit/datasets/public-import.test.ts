@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ZodError } from 'zod';
-import { type ImportCache, ImportError, importCacheKeys, importPublicDataset, sourceUrl } from '../../../lambdas/core/datasets/public-import';
+import { type ImportCache, ImportError, PublicImportRequest, importCacheKeys, importPublicDataset, sourceUrl } from '../../../lambdas/core/datasets/public-import';
 
 const CSV = 'patient_id,age,stopped_within_30d\nP1,50,0\nP2,61,1\n';
 const SHA = createHash('sha256').update(CSV).digest('hex');
@@ -121,5 +121,25 @@ describe('sourceUrl', () => {
   it('reads public S3 objects anonymously over https and leaves https URLs alone', () => {
     expect(sourceUrl('s3://diabetes-open-data/2024/patients v1.csv')).toBe('https://diabetes-open-data.s3.amazonaws.com/2024/patients%20v1.csv');
     expect(sourceUrl('https://example.org/a.csv')).toBe('https://example.org/a.csv');
+  });
+});
+
+describe('importPublicDataset sources', () => {
+  it('accepts plain http on this machine only', () => {
+    for (const source of ['http://127.0.0.1:8080/a.csv', 'http://localhost/a.csv', 'http://[::1]:9000/data/a.csv']) {
+      expect(PublicImportRequest.safeParse({ source }).success).toBe(true);
+    }
+    for (const source of ['http://10.0.0.5/a.csv', 'http://127.0.0.1.example.org/a.csv', 'http://localhost.evil/a.csv', 'ftp://127.0.0.1/a.csv']) {
+      expect(PublicImportRequest.safeParse({ source }).success).toBe(false);
+    }
+  });
+
+  it('refuses a body that was redirected to plain http off this machine', async () => {
+    const redirected = new Response('a,b\n1,2\n', { status: 200 });
+    Object.defineProperty(redirected, 'redirected', { value: true });
+    Object.defineProperty(redirected, 'url', { value: 'http://mirror.example.org/a.csv' });
+    const deps = { cache: { read: async () => undefined, write: async () => undefined }, now: () => new Date(), fetch: (async () => redirected) as unknown as typeof fetch };
+
+    await expect(importPublicDataset({ source: 'https://data.example.org/a.csv' }, deps)).rejects.toThrow('import of https://data.example.org/a.csv failed: redirected to http://mirror.example.org/a.csv, which is not https');
   });
 });

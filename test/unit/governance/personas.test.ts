@@ -23,6 +23,7 @@ describe('persona permission table', () => {
       'model.rollback': false,
       'model-card.approve': false,
       'policy.exception': false,
+      'dataset.approve': false,
     },
     'ml-engineer': {
       'audit.read': true,
@@ -32,6 +33,7 @@ describe('persona permission table', () => {
       'model.rollback': true,
       'model-card.approve': false,
       'policy.exception': false,
+      'dataset.approve': false,
     },
     'model-approver': {
       'audit.read': true,
@@ -41,6 +43,7 @@ describe('persona permission table', () => {
       'model.rollback': true,
       'model-card.approve': true,
       'policy.exception': true,
+      'dataset.approve': true,
     },
   };
   const cases = Object.entries(expected).flatMap(([persona, operations]) => Object.entries(operations).map(([operation, allowed]) => [persona as Persona, operation as RegistryOperation, allowed] as const));
