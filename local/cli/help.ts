@@ -18,7 +18,7 @@ export function renderMainHelp(commands: readonly CommandSpec[]): string {
     renderFlags([...GLOBAL_FLAGS, { name: 'version', type: 'boolean', description: 'print the version and exit' }]),
     '',
     'Exit codes:',
-    exitCodes(['3  a pipeline run failed (lumina data put)']),
+    exitCodes(['3  a pipeline run failed (lumina data put, lumina train)']),
     '',
     'Example:',
     '  lumina project create adherence --target stopped_within_30d --entity-id patient_id',

@@ -3,6 +3,7 @@
  * rules mirror the ML-project product's parameter constraints
  * (lib/constructs/ml-project-parameters.ts), which the local provisioner enforces again.
  */
+import { MAX_MONITORED_FEATURES } from '../../lib/constructs/drift-alarms';
 import { TRAINING_INSTANCE_TYPES } from '../../lib/constructs/ml-project-parameters';
 import { ScheduleExpressionError, parseScheduleExpression } from '../events/schedule-expression';
 import type { ProjectSettings } from '../cloud-api';
@@ -68,9 +69,23 @@ export function projectSettingsFromArgs(args: ParsedCommand, command: string): P
   const spotText = args.string('spot');
   if (spotText !== undefined && spotText !== 'true' && spotText !== 'false') fail(`--spot must be true or false (got '${spotText}')`);
 
+  const featuresText = args.string('monitored-features');
+  let monitoredFeatures: string[] | undefined;
+  if (featuresText !== undefined) {
+    monitoredFeatures = featuresText.split(',').map((f) => f.trim());
+    const bad = monitoredFeatures.filter((f) => !/^[A-Za-z0-9_.-]{1,128}$/.test(f));
+    if (bad.length > 0) fail(`--monitored-features must be comma-separated feature names of letters, digits, _ . - (bad: ${bad.map((f) => `'${f}'`).join(', ')})`);
+    if (monitoredFeatures.length > MAX_MONITORED_FEATURES) fail(`--monitored-features names ${monitoredFeatures.length} features; a project alarms on at most ${MAX_MONITORED_FEATURES}`);
+    if (new Set(monitoredFeatures).size !== monitoredFeatures.length) fail('--monitored-features names a feature twice');
+  }
+  const alertEmail = args.string('alert-email');
+  if (alertEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alertEmail)) fail(`--alert-email must be an email address (got '${alertEmail}')`);
+
   return {
     name,
     targetColumn,
+    ...(monitoredFeatures === undefined ? {} : { monitoredFeatures }),
+    ...(alertEmail === undefined ? {} : { alertEmail }),
     ...(entityIdColumn === undefined ? {} : { entityIdColumn }),
     ...(positiveLabel === undefined ? {} : { positiveLabel }),
     ...(driftThreshold === undefined ? {} : { driftThreshold }),

@@ -29,6 +29,8 @@ export const projectCreateCommand: CommandSpec = {
     { name: 'schedule', type: 'string', value: 'EXPR', description: "scheduled retraining: 'none', 'rate(7 days)' or 'cron(0 3 ? * MON *)' (EventBridge, UTC)", defaultText: 'none' },
     { name: 'instance-type', type: 'string', value: 'T', description: `SageMaker training instance type: ${TRAINING_INSTANCE_TYPES.join(', ')}`, defaultText: TRAINING_INSTANCE_TYPES[0] },
     { name: 'spot', type: 'string', value: 'true|false', description: 'managed spot training with checkpoints', defaultText: 'true' },
+    { name: 'monitored-features', type: 'string', value: 'A,B,...', description: 'features that get their own drift alarm (at most 20); the overall drift score is always alarmed', defaultText: 'none' },
+    { name: 'alert-email', type: 'string', value: 'ADDRESS', description: "email subscribed to the project's alerts", defaultText: 'none' },
   ],
   examples: ["lumina project create adherence --target stopped_within_30d --entity-id patient_id --positive-label 1 --schedule 'rate(7 days)'"],
   run: async (args, context) => {

@@ -32,6 +32,10 @@ describe('lumina project create: usage errors name the flag and the rule', () =>
     ['a repeated flag', ['adherence', '--target', 'y', '--target', 'z'], '--target is given more than once'],
     ['a value on a boolean flag', ['adherence', '--target', 'y', '--json=yes'], "--json takes no value (got 'yes')"],
     ['a stray argument', ['adherence', 'extra', '--target', 'y'], "unexpected argument 'extra'"],
+    ['a monitored feature with a space', ['adherence', '--target', 'y', '--monitored-features', 'age,hb a1c'], "--monitored-features must be comma-separated feature names of letters, digits, _ . - (bad: 'hb a1c')"],
+    ['more than 20 monitored features', ['adherence', '--target', 'y', '--monitored-features', Array.from({ length: 21 }, (_, i) => `f${i}`).join(',')], '--monitored-features names 21 features; a project alarms on at most 20'],
+    ['a monitored feature twice', ['adherence', '--target', 'y', '--monitored-features', 'age,age'], '--monitored-features names a feature twice'],
+    ['an alert email without a domain', ['adherence', '--target', 'y', '--alert-email', 'ops@'], "--alert-email must be an email address (got 'ops@')"],
   ])('%s', async (_case, args, message) => {
     // Prepare
     const cli = setup();
