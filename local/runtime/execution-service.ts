@@ -300,7 +300,11 @@ export class ExecutionService implements StepFunctionsBackend {
       history: [],
       historyEventCount: 0,
       sequence: this.sequence++,
-      abort: run.abort,
+      // Tasks see the stop at once, before the engine's Map can start a queued iteration (see bindTaskOverrides).
+      abort: () => {
+        run.abort();
+        ended.abort(new TaskAbortedError(executionArn));
+      },
       done: Promise.resolve(),
     };
     this.executions.set(executionArn, record);

@@ -145,7 +145,12 @@ export function bindTaskOverrides(plan: readonly PlannedTask[], execution: TaskE
   const { executionArn, signal } = execution;
   for (const task of plan) {
     const ctx: TaskContext = { stateName: task.stateName, executionArn, resource: task.resource, signal };
-    overrides[task.stateName] = async (input) => jsonResult(await untilAborted(task.adapter(input, ctx), signal));
+    overrides[task.stateName] = async (input) => {
+      // The engine checks a stop only between states: a stopped execution's Map still starts its queued
+      // iterations. Their Tasks must not begin work (the service starts no new iteration after StopExecution).
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new TaskAbortedError(executionArn);
+      return jsonResult(await untilAborted(task.adapter(input, ctx), signal));
+    };
   }
   return overrides;
 }
