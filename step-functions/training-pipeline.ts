@@ -9,11 +9,16 @@
  *
  *   TrainingSettings (deploy-time instance type and spot choice; this run's S3 locations)
  *   → HasAlarmDetail? (a drift alarm's detail is kept for the lineage)
+ *   → HasTrigger? (none → DefaultTrigger: manual)
+ *   → AcquireRetrainingGuard (one run at a time per project; a cool-down for alarm and schedule runs)
+ *   → IsRetrainingGuardAcquired?
+ *       no  → RecordRunSkipped (the reason and the run in the way) → NotifyRetrainingSkipped
+ *             → RetrainingSkipped (Succeed: refusing a storm is the guard working, not a failure)
  *   → HasDroppedObject?
  *       no  → LookupLatestDataset → HasLatestDataset? (none → NoDatasetYet → failure path)
  *             → UseLatestDataset
  *   → ValidateDataset → IsDatasetValid?
- *       invalid → RecordRejection → NotifyRejection → DatasetRejected (Fail, with the reason)
+ *       invalid → ReleaseGuardAfterRejection → RecordRejection → NotifyRejection → DatasetRejected (Fail, with the reason)
  *       valid   → ProfileDataset (baseline statistics/constraints + dataset copy)
  *                 → RecordDatasetVersion → RecordLatestDataset
  *                 → SplitDataset (entity-hash split, encoding, SageMaker channels, raw holdout)
@@ -25,8 +30,15 @@
  *                 → ConvertModel (XGBoost JSON → ONNX, verified on holdout rows within 1e-6)
  *                 → EvaluateModel (holdout metrics, subgroups, TreeSHAP importance, champion on the same rows)
  *                 → RegisterModel (version, card, lineage, experiment run; staging only if the challenger wins)
- *                 → RecordRunSucceeded → NotifyOutcome (staged or rejected) → TrainingSucceeded
- *   any error → RecordRunFailure (error and cause on the run) → NotifyFailure → PipelineFailed (Fail)
+ *                 → ReleaseRetrainingGuard → RecordRunSucceeded → NotifyOutcome (staged or rejected) → TrainingSucceeded
+ *   any error → RecordRunFailure (error and cause on the run) → NotifyFailure → ReleaseGuardAfterFailure
+ *               → PipelineFailed (Fail)
+ *
+ * Every exit of a run that took the retraining guard passes a release first (releasing is a
+ * no-op for a run that does not hold it, so the failure path releases unconditionally; if
+ * recording or notifying the failure itself fails, the release still runs). A run stopped
+ * from outside (StopExecution, the state machine's timeout) runs no state: the guard then
+ * treats a holder older than the timeout as gone (lambdas/core/performance/retraining-guard.ts).
  *
  * Spot training is a Choice between two variants of the training task, because the
  * project's SpotTraining parameter is a deploy-time value and a Task's parameters cannot
@@ -58,6 +70,8 @@ export interface TrainingPipelineSteps {
   readonly convertModel: lambda.IFunction;
   readonly evaluateModel: lambda.IFunction;
   readonly registerModel: lambda.IFunction;
+  /** Acquires and releases the project's retraining guard (lambdas/retraining-guard). */
+  readonly retrainingGuard: lambda.IFunction;
   readonly registry: dynamodb.ITable;
   readonly operations: dynamodb.ITable;
   readonly alerts: sns.ITopic;
@@ -174,6 +188,22 @@ function tuningTask(scope: Construct, id: string, training: TrainingJobSettings,
   });
 }
 
+/**
+ * Releases the run's retraining guard. Its result is discarded, so the state's input passes
+ * through (the failure path's `$.failure` included); transient errors are retried before the
+ * state's Catch decides.
+ */
+function releaseStep(scope: Construct, id: string, fn: lambda.IFunction): tasks.LambdaInvoke {
+  const step = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({ action: 'release', executionId: sfn.JsonPath.stringAt('$$.Execution.Id') }),
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+  });
+  step.addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
+  return step;
+}
+
 export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipelineSteps): sfn.IChainable {
   const projectKey = tasks.DynamoAttributeValue.fromString(`PROJECT#${steps.projectName}`);
   const runKey = fmt('RUN#{}', '$$.Execution.Name');
@@ -207,7 +237,14 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     resultPath: sfn.JsonPath.DISCARD,
   });
   const failed = new sfn.Fail(scope, 'PipelineFailed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-  const onFailure = recordRunFailure.next(notifyFailure).next(failed);
+  // The release keeps `$.failure` (the Fail state reports it): its result and its own error are set aside.
+  const releaseAfterFailure = releaseStep(scope, 'ReleaseGuardAfterFailure', steps.retrainingGuard);
+  releaseAfterFailure.addCatch(failed, { resultPath: '$.releaseFailure', errors: [sfn.Errors.ALL] });
+  // Recording or notifying the failure may fail too; the guard is released all the same.
+  const failureHandlingFailed = { resultPath: '$.failureHandling', errors: [sfn.Errors.ALL] };
+  recordRunFailure.addCatch(releaseAfterFailure, failureHandlingFailed);
+  notifyFailure.addCatch(releaseAfterFailure, failureHandlingFailed);
+  const onFailure = recordRunFailure.next(notifyFailure).next(releaseAfterFailure).next(failed);
   const catchAll = { resultPath: '$.failure', errors: [sfn.Errors.ALL] };
   /** A function step whose result lands at `<resultPath>.<name>` (the data steps keep their `report` / `dataset`). */
   const lambdaStep = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration, name = 'result'): tasks.LambdaInvoke => {
@@ -239,6 +276,46 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     resultPath: '$.settings',
   });
   const defaultTrigger = new sfn.Pass(scope, 'DefaultTrigger', { result: sfn.Result.fromString('manual'), resultPath: '$.trigger' });
+
+  // --- the retraining guard: one run at a time, a cool-down for alarm and schedule runs ----
+  const acquireGuard = lambdaStep(
+    'AcquireRetrainingGuard',
+    steps.retrainingGuard,
+    { action: 'acquire', executionId: sfn.JsonPath.stringAt('$$.Execution.Id'), trigger: sfn.JsonPath.stringAt('$.trigger') },
+    '$.guard',
+    Duration.minutes(1),
+  );
+  const recordSkipped = new tasks.DynamoPutItem(scope, 'RecordRunSkipped', {
+    table: steps.operations,
+    item: {
+      pk: projectKey,
+      sk: runKey,
+      pipeline: tasks.DynamoAttributeValue.fromString('training'),
+      status: tasks.DynamoAttributeValue.fromString('SKIPPED'),
+      trigger: str('$.trigger'),
+      reason: str('$.guard.result.reason'),
+      message: str('$.guard.result.message'),
+      blockingExecution: str('$.guard.result.blockingExecution'),
+      executionArn: str('$$.Execution.Id'),
+      executionStartedAt: str('$$.Execution.StartTime'),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  recordSkipped.addCatch(onFailure, catchAll);
+  const notifySkipped = new tasks.SnsPublish(scope, 'NotifyRetrainingSkipped', {
+    topic: steps.alerts,
+    subject: sfn.JsonPath.format('LuminaOps {}: {}-triggered training skipped ({})', steps.projectName, sfn.JsonPath.stringAt('$.trigger'), sfn.JsonPath.stringAt('$.guard.result.reason')),
+    message: sfn.TaskInput.fromObject({
+      project: steps.projectName,
+      execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      trigger: sfn.JsonPath.stringAt('$.trigger'),
+      triggerDetail: sfn.JsonPath.objectAt('$.triggerDetail'),
+      guard: sfn.JsonPath.objectAt('$.guard.result'),
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  notifySkipped.addCatch(onFailure, catchAll);
+  const skipped = new sfn.Succeed(scope, 'RetrainingSkipped', { comment: 'Another run holds the retraining guard, or an alarm/schedule run came within the cool-down: recorded and notified.' });
 
   const lookupLatest = new tasks.DynamoGetItem(scope, 'LookupLatestDataset', {
     table: steps.registry,
@@ -528,8 +605,13 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
   notifyRejection.addCatch(onFailure, catchAll);
   const rejected = new sfn.Fail(scope, 'DatasetRejected', { error: 'DatasetRejected', causePath: '$.validation.report.reason' });
 
+  const releaseAfterSuccess = releaseStep(scope, 'ReleaseRetrainingGuard', steps.retrainingGuard);
+  releaseAfterSuccess.addCatch(onFailure, catchAll);
+  const releaseAfterRejection = releaseStep(scope, 'ReleaseGuardAfterRejection', steps.retrainingGuard);
+  releaseAfterRejection.addCatch(onFailure, catchAll);
+
   // --- wiring --------------------------------------------------------------------------
-  const afterTraining = convert.next(evaluate).next(register).next(recordSucceeded).next(notifyOutcome).next(succeeded);
+  const afterTraining = convert.next(evaluate).next(register).next(releaseAfterSuccess).next(recordSucceeded).next(notifyOutcome).next(succeeded);
   train.next(afterTraining);
   trainOnSpot.next(afterTraining);
   const afterTuning = useBestTrainingJob.next(useTunedHyperParameters).next(afterTraining);
@@ -544,7 +626,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
     .otherwise(new sfn.Choice(scope, 'UseSpotTraining').when(spotTraining, trainOnSpot).otherwise(train));
   const datasetChoice = new sfn.Choice(scope, 'IsDatasetValid')
     .when(sfn.Condition.booleanEquals('$.validation.report.ok', true), profile.next(recordDataset).next(recordLatest).next(split).next(trainingChoice))
-    .otherwise(recordRejection.next(notifyRejection).next(rejected));
+    .otherwise(releaseAfterRejection.next(recordRejection).next(notifyRejection).next(rejected));
   validate.next(datasetChoice);
   useLatest.next(validate);
 
@@ -555,9 +637,14 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
         new sfn.Choice(scope, 'HasLatestDataset').when(sfn.Condition.isPresent('$.latest.Item.sourceKey.S'), useLatest).otherwise(noDataset),
       ),
     );
+  acquireGuard.next(
+    new sfn.Choice(scope, 'IsRetrainingGuardAcquired')
+      .when(sfn.Condition.booleanEquals('$.guard.result.acquired', true), findDataset)
+      .otherwise(recordSkipped.next(notifySkipped).next(skipped)),
+  );
   const triggerChoice = new sfn.Choice(scope, 'HasTrigger')
-    .when(sfn.Condition.isString('$.trigger'), findDataset)
-    .otherwise(defaultTrigger.next(findDataset));
+    .when(sfn.Condition.isString('$.trigger'), acquireGuard)
+    .otherwise(defaultTrigger.next(acquireGuard));
   // What started the run, kept for the lineage: the alarm of a drift retraining, else nothing.
   const keepAlarm = new sfn.Pass(scope, 'KeepAlarmDetail', { parameters: { 'alarm.$': '$.alarm' }, resultPath: '$.triggerDetail' });
   const noDetail = new sfn.Pass(scope, 'NoTriggerDetail', { result: sfn.Result.fromObject({}), resultPath: '$.triggerDetail' });

@@ -7,6 +7,7 @@ import { ConvertModelEnvironment } from '../../lambdas/convert-model/environment
 import { EvaluateModelEnvironment } from '../../lambdas/evaluate-model/environment';
 import { ProfileDatasetEnvironment } from '../../lambdas/profile-dataset/environment';
 import { RegisterModelEnvironment } from '../../lambdas/register-model/environment';
+import { RetrainingGuardEnvironment } from '../../lambdas/retraining-guard/environment';
 import { SplitDatasetEnvironment } from '../../lambdas/split-dataset/environment';
 import { ValidateDatasetEnvironment } from '../../lambdas/validate-dataset/environment';
 import { trainingPipelineDefinition } from '../../step-functions/training-pipeline';
@@ -25,6 +26,9 @@ export interface TrainingPipelineProps {
   readonly platform: PlatformResources;
   readonly nag: TrainingPipelineNagContext;
 }
+
+/** The longest a training run may last; the retraining guard treats an older holder as stopped without releasing. */
+export const TRAINING_PIPELINE_TIMEOUT = Duration.hours(24);
 
 /** The SageMaker XGBoost framework container the seed-code script runs in (XGBoost 1.7, CUDA-enabled). */
 export const XGBOOST_FRAMEWORK_VERSION = '1.7-1';
@@ -190,6 +194,23 @@ export class TrainingPipeline extends Construct {
     platform.tables.experiments.grantReadWriteData(registerModel);
     platform.artifacts.grantPut(registerModel, `${projectPrefix}/registry/*`);
 
+    const retrainingGuard = new LuminaFunction(this, 'RetrainingGuard', {
+      entry: 'lambdas/retraining-guard/index.ts',
+      description: "Takes and releases the project's retraining guard: one training run at a time, a cool-down for alarm and schedule runs",
+      environmentSchema: RetrainingGuardEnvironment,
+      environment: {
+        ARTIFACT_BUCKET: bucket,
+        PROJECT_NAME: config.projectName,
+        OPERATIONS_TABLE: platform.tables.operations.tableName,
+        MAX_RUN_MINUTES: String(TRAINING_PIPELINE_TIMEOUT.toMinutes()),
+      },
+      encryptionKey: platform.key,
+      timeout: Duration.seconds(30),
+    });
+    // The guard item (conditional writes), and the cool-down from the project's training.json: that one key only.
+    platform.tables.operations.grantReadWriteData(retrainingGuard);
+    platform.artifacts.grantRead(retrainingGuard, `${projectPrefix}/config/training.json`);
+
     // SageMaker reads the run's channels and the seed code, and writes the model and spot checkpoints: this project's prefixes only.
     this.trainingRole = new iam.Role(this, 'TrainingJobRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
@@ -232,6 +253,7 @@ export class TrainingPipeline extends Construct {
           convertModel,
           evaluateModel,
           registerModel,
+          retrainingGuard,
           registry: platform.tables.registry,
           operations: platform.tables.operations,
           alerts: platform.alerts,
@@ -252,7 +274,7 @@ export class TrainingPipeline extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(platform.key),
-      timeout: Duration.hours(24),
+      timeout: TRAINING_PIPELINE_TIMEOUT,
     });
     Tags.of(this.stateMachine).add('luminaops:component', 'pipeline');
 
@@ -284,7 +306,7 @@ export class TrainingPipeline extends Construct {
         ? `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${resource}`
         : `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`;
     const fnArn = (fn: LuminaFunction): string => `<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*`;
-    const functions = [validateDataset, profileDataset, splitDataset, convertModel, evaluateModel, registerModel];
+    const functions = [validateDataset, profileDataset, splitDataset, convertModel, evaluateModel, registerModel, retrainingGuard];
     acknowledgePrefixWildcards(this.stateMachine, functions.map(fnArn), 'LambdaInvoke grants the pipeline function and its versions/aliases (:*), nothing else.');
     acknowledgePrefixWildcards(
       this.stateMachine,

@@ -14,6 +14,10 @@
  * metric the script does not log, a direction against the metric) burns every trial before
  * it fails: the objective must be `validation:<eval_metric>` in that metric's direction,
  * ranges must name tunable hyperparameters, and integer hyperparameters take integer ranges.
+ *
+ * The optional `retraining` section sets the retrain-storm guard's cool-down
+ * (`coolDownMinutes`, default 360, 0 for none); the guard function reads it at every
+ * alarm- or schedule-triggered start.
  */
 import { z } from 'zod';
 
@@ -151,6 +155,22 @@ export const TuningConfig = z
     }
   });
 export type TuningConfig = z.output<typeof TuningConfig>;
+/** 6 hours: a drift alarm that keeps firing retrains at most four times a day. */
+export const DEFAULT_COOL_DOWN_MINUTES = 360;
+/** 30 days: longer is more likely minutes mistaken for seconds than a wish. */
+const MAX_COOL_DOWN_MINUTES = 43_200;
+
+export const RetrainingConfig = z
+  .object({
+    /**
+     * Minutes after the start of an alarm- or schedule-triggered run before the next such run
+     * may start (0: no cool-down). Data drops and `lumina train` neither wait for it nor start it.
+     */
+    coolDownMinutes: z.number().int('must be a whole number of minutes').min(0).max(MAX_COOL_DOWN_MINUTES).default(DEFAULT_COOL_DOWN_MINUTES),
+  })
+  .strict();
+export type RetrainingConfig = z.output<typeof RetrainingConfig>;
+
 const ColumnList = z.array(z.string().trim().min(1, 'a column name must not be empty')).default([]);
 
 export const TrainingConfig = z
@@ -185,6 +205,8 @@ export const TrainingConfig = z
       .default({}),
     /** A hyperparameter tuning job instead of one training job, when enabled. */
     tuning: TuningConfig.optional(),
+    /** Retrain-storm guard (lambdas/core/performance/retraining-guard.ts). */
+    retraining: RetrainingConfig.default({ coolDownMinutes: DEFAULT_COOL_DOWN_MINUTES }),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -77,7 +77,8 @@ describe('training pipeline: SageMaker training task', () => {
   });
 
   it('catches every failure of every task and routes it to the recorded, notified failure', () => {
-    const tasks = Object.entries(states).filter(([name, s]) => s.Type === 'Task' && !['RecordRunFailure', 'NotifyFailure'].includes(name));
+    // The failure path's own states catch into its release (retraining-guard tests below).
+    const tasks = Object.entries(states).filter(([name, s]) => s.Type === 'Task' && !['RecordRunFailure', 'NotifyFailure', 'ReleaseGuardAfterFailure'].includes(name));
     expect(tasks.length).toBeGreaterThanOrEqual(14);
     for (const [name, state] of tasks) {
       expect([name, state.Catch]).toEqual([name, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordRunFailure' }]]);
@@ -231,5 +232,132 @@ describe('training pipeline: hyperparameter tuning task', () => {
     expect(rules).toContain('arn:{"Ref":"AWS::Partition"}:events:{"Ref":"AWS::Region"}:{"Ref":"AWS::AccountId"}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule');
     const events = statements.filter((s) => [s.Action].flat().includes('events:PutRule'));
     for (const statement of events) expect([statement.Action].flat().sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
+  });
+});
+
+describe('training pipeline: retraining guard', () => {
+  const { states } = definition();
+  const RELEASES = ['ReleaseRetrainingGuard', 'ReleaseGuardAfterRejection', 'ReleaseGuardAfterFailure'];
+  /** Every state a state can go to next: Next, Default, Choices and Catch targets. */
+  const successors = (state: Json): string[] => [state.Next, state.Default, ...(state.Choices ?? []).map((c: Json) => c.Next), ...(state.Catch ?? []).map((c: Json) => c.Next)].filter(Boolean);
+  const isEnd = (state: Json): boolean => state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true;
+  /** End states reachable from `start` without passing through any of `stops`. */
+  const endsReachable = (start: string, stops: readonly string[]): string[] => {
+    const seen = new Set<string>();
+    const ends = new Set<string>();
+    const queue = [start];
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (seen.has(name) || stops.includes(name)) continue;
+      seen.add(name);
+      if (isEnd(states[name])) ends.add(name);
+      queue.push(...successors(states[name]));
+    }
+    return [...ends].sort();
+  };
+  const guardFunction = (): string => {
+    const [id] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ProjectTrainingRetrainingGuard'))!;
+    return id;
+  };
+
+  it('acquires the guard once the trigger is known, before any dataset is looked up or validated', () => {
+    expect(states.HasTrigger).toMatchObject({ Choices: [{ Variable: '$.trigger', IsString: true, Next: 'AcquireRetrainingGuard' }], Default: 'DefaultTrigger' });
+    expect(states.DefaultTrigger.Next).toBe('AcquireRetrainingGuard');
+    expect(states.AcquireRetrainingGuard).toMatchObject({
+      Type: 'Task',
+      Parameters: { FunctionName: `«{'Fn::GetAtt':['${guardFunction()}','Arn']}»`, Payload: { action: 'acquire', 'executionId.$': '$$.Execution.Id', 'trigger.$': '$.trigger' } },
+      ResultSelector: { 'result.$': '$.Payload' },
+      ResultPath: '$.guard',
+      Next: 'IsRetrainingGuardAcquired',
+    });
+    expect(states.IsRetrainingGuardAcquired).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.guard.result.acquired', BooleanEquals: true, Next: 'HasDroppedObject' }],
+      Default: 'RecordRunSkipped',
+    });
+    // No way around it: from the start, the dataset steps are reachable only through the guard.
+    const stops = ['AcquireRetrainingGuard'];
+    const reachable = (from: string): Set<string> => {
+      const seen = new Set<string>();
+      const queue = [from];
+      while (queue.length > 0) {
+        const name = queue.shift()!;
+        if (seen.has(name) || stops.includes(name)) continue;
+        seen.add(name);
+        queue.push(...successors(states[name]));
+      }
+      return seen;
+    };
+    const beforeGuard = reachable(JSON.parse(definition().text).StartAt);
+    for (const state of ['HasDroppedObject', 'LookupLatestDataset', 'ValidateDataset', 'SplitDataset', 'TrainModel']) expect(beforeGuard.has(state)).toBe(false);
+  });
+
+  it('records a refused run as SKIPPED with the reason and the run in the way, notifies, and ends in a Succeed state', () => {
+    expect(states.RecordRunSkipped).toMatchObject({
+      Resource: expect.stringMatching(/:states:::dynamodb:putItem$/),
+      Parameters: {
+        Item: {
+          pk: { S: "PROJECT#«{'Ref':'ProjectName'}»" },
+          sk: { 'S.$': "States.Format('RUN#{}', $$.Execution.Name)" },
+          status: { S: 'SKIPPED' },
+          trigger: { 'S.$': '$.trigger' },
+          reason: { 'S.$': '$.guard.result.reason' },
+          message: { 'S.$': '$.guard.result.message' },
+          blockingExecution: { 'S.$': '$.guard.result.blockingExecution' },
+        },
+      },
+      Next: 'NotifyRetrainingSkipped',
+    });
+    expect(states.NotifyRetrainingSkipped).toMatchObject({
+      Resource: expect.stringMatching(/:states:::sns:publish$/),
+      Parameters: { Message: { 'guard.$': '$.guard.result', 'trigger.$': '$.trigger' } },
+      Next: 'RetrainingSkipped',
+    });
+    expect(states.RetrainingSkipped.Type).toBe('Succeed');
+    expect(endsReachable('RecordRunSkipped', ['RecordRunFailure'])).toEqual(['RetrainingSkipped']);
+  });
+
+  it('releases the guard before every end of a run that took it: success, rejection and any failure', () => {
+    // From the moment the guard is held, no end state is reachable without passing a release.
+    expect(endsReachable('HasDroppedObject', RELEASES)).toEqual([]);
+    expect(states.RegisterModel.Next).toBe('ReleaseRetrainingGuard');
+    expect(states.ReleaseRetrainingGuard.Next).toBe('RecordRunSucceeded');
+    expect(states.IsDatasetValid.Default).toBe('ReleaseGuardAfterRejection');
+    expect(states.ReleaseGuardAfterRejection.Next).toBe('RecordRejection');
+    expect(states.NotifyFailure.Next).toBe('ReleaseGuardAfterFailure');
+    expect(states.ReleaseGuardAfterFailure.Next).toBe('PipelineFailed');
+    // Recording or notifying the failure may fail as well: the release still runs, and `$.failure` is kept for the Fail state.
+    for (const state of ['RecordRunFailure', 'NotifyFailure']) {
+      expect(states[state].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failureHandling', Next: 'ReleaseGuardAfterFailure' }]);
+    }
+    expect(states.ReleaseGuardAfterFailure.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseFailure', Next: 'PipelineFailed' }]);
+    expect(states.PipelineFailed).toMatchObject({ ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+  });
+
+  it("releases with the run's own execution id, keeps the state's input, and retries transient errors", () => {
+    for (const name of RELEASES) {
+      const state = states[name];
+      expect(state.Parameters).toMatchObject({ FunctionName: `«{'Fn::GetAtt':['${guardFunction()}','Arn']}»`, Payload: { action: 'release', 'executionId.$': '$$.Execution.Id' } });
+      expect(state.ResultPath).toBeNull();
+      expect(state.Retry.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 });
+    }
+  });
+
+  it("gives the guard function the operations table, the project's training.json only, and the state machine's timeout", () => {
+    const statements = policyOf('ProjectTrainingRetrainingGuardServiceRole');
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap((s) => [s.Resource].flat())).toEqual([{ 'Fn::ImportValue': 'LuminaOps:Table-operations' }]);
+    expect(dynamo.flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    const s3 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
+    expect(s3.flatMap((s) => [s.Action].flat()).some((a: string) => /Put|Delete/.test(a))).toBe(false);
+    const objects = s3
+      .flatMap((s) => [s.Resource].flat())
+      .filter((r: Json) => r['Fn::Join'])
+      .map((r: Json) => r['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p))).join(''));
+    expect(objects).toEqual(['{"Fn::ImportValue":"LuminaOps:ArtifactBucketArn"}/projects/{"Ref":"ProjectName"}/config/training.json']);
+    app.product.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_RUN_MINUTES: '1440', OPERATIONS_TABLE: Match.anyValue(), PROJECT_NAME: { Ref: 'ProjectName' } }) },
+    });
+    expect(JSON.parse(definition().text).TimeoutSeconds).toBe(1440 * 60);
   });
 });
