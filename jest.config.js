@@ -13,4 +13,6 @@ module.exports = {
     '^@middy/util$': '<rootDir>/node_modules/@middy/util/index.js',
   },
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };

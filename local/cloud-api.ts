@@ -10,7 +10,7 @@ import type { TableName } from '../lib/constructs/platform-tables';
 export interface LocalCloudOptions {
   /** Where all state lives (S3 objects, DynamoDB tables, executions, deployed stacks). @default - a fresh temporary folder, removed on stop */
   readonly stateDir?: string;
-  /** A synthesized cloud assembly to run. @default - synthesize the app into `<stateDir>/cdk.out` */
+  /** A synthesized cloud assembly to run. @default - `$LUMINA_CDK_OUT` when set, else synthesize the app into `<stateDir>/cdk.out` */
   readonly cdkOut?: string;
   /** Progress and Lambda log lines. @default - silent */
   readonly log?: (line: string) => void;

@@ -137,7 +137,9 @@ export class LocalCloud implements LocalCloudApi {
   }
 
   async start(): Promise<void> {
-    const cdkOut = this.options.cdkOut ?? this.synthesize();
+    // LUMINA_CDK_OUT names an assembly synthesized earlier from this same checkout (the test suite
+    // synthesizes once in its global setup instead of once per test file).
+    const cdkOut = this.options.cdkOut ?? (process.env.LUMINA_CDK_OUT || undefined) ?? this.synthesize();
     this.assembly = new CloudAssembly(cdkOut);
     this.emulators = await startEmulators({ stateDir: this.temporary ? undefined : this.stateDir, region: LOCAL_REGION });
     const config = awsClientConfig(this.emulators);
