@@ -59,6 +59,44 @@ export interface ExecutionInfo {
   readonly cause?: string;
 }
 
+/** The platform tables that hold items of a project (the audit trail is never among them). */
+export type ProjectItemTable = 'registry' | 'experiments' | 'operations' | 'featureStore';
+
+/** What `deleteProject` removes, and what stops it (the plan is the same for a dry run and for the deletion). */
+export interface ProjectDeletionPlan {
+  readonly project: string;
+  readonly stackName: string;
+  /** Every resource of the project's stack: pipelines, functions, endpoint, alarms, rules, schedules, roles, … */
+  readonly resources: readonly { readonly type: string; readonly logicalId: string; readonly physicalId: string }[];
+  /** Objects under `projects/<name>/` in the platform's artifact bucket. */
+  readonly artifacts: { readonly bucket: string; readonly prefix: string; readonly objects: number; readonly bytes: number };
+  /** Items of the project per table. */
+  readonly items: Readonly<Record<ProjectItemTable, number>>;
+  /** Kept on purpose: the audit trail entries of the project (deletion adds one more). */
+  readonly retained: { readonly auditEntries: number };
+  /** Why the project cannot be deleted now (a RUNNING execution, an item of another project or shared resource that refers to its artifacts); empty when it can. */
+  readonly blockers: readonly string[];
+}
+
+export interface ProjectDeletionResult {
+  readonly plan: ProjectDeletionPlan;
+  /** False for a dry run. */
+  readonly deleted: boolean;
+  /** The id of the `project.deleted` audit entry. */
+  readonly auditEventId?: string;
+  /** What the check after the deletion still found (re-listed prefix, re-scanned tables, emulator registries); empty when nothing is left. */
+  readonly leftovers: readonly string[];
+}
+
+export interface DeleteProjectOptions {
+  /** Only plan: nothing is removed, blockers are reported instead of thrown. @default false */
+  readonly dryRun?: boolean;
+  /** Who deletes, for the audit trail. @default - local:<os user> */
+  readonly actor?: string;
+  /** From where, for the audit trail. @default 'local-cloud' */
+  readonly source?: string;
+}
+
 export interface LocalEndpoints {
   readonly s3: string;
   readonly dynamodb: string;
@@ -83,6 +121,12 @@ export interface LocalCloudApi {
   createProject(settings: ProjectSettings): Promise<ProjectInfo>;
   listProjects(): ProjectInfo[];
   project(name: string): ProjectInfo;
+  /**
+   * Deletes a project: its stack's resources stop serving, evaluating and routing, its
+   * artifacts and table items go, the audit trail stays and gains a `project.deleted` entry.
+   * Throws when a blocker stands (unless dryRun); returns what a re-check still finds.
+   */
+  deleteProject(name: string, options?: DeleteProjectOptions): Promise<ProjectDeletionResult>;
   /** Uploads a file into a project's training or inference inbox; returns the S3 key. */
   putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }>;
   /** Starts the project's training pipeline on its latest accepted dataset (no data drop). */

@@ -14,7 +14,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_ACCOUNT, LOCAL_REGION, PLATFORM_STACK_NAME, buildApp } from '../lib/app';
 import type { TableName } from '../lib/constructs/platform-tables';
 import { PERSONA_EXPORTS } from '../lib/constructs/platform-contract';
-import type { ExecutionInfo, LocalCloudApi, LocalCloudOptions, ProjectInfo, ProjectSettings } from './cloud-api';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAuditTrail, recordAuditEvent } from '../lambdas/core/governance/audit-trail';
+import { dynamoDbAuditStore } from '../lambdas/shared/dynamodb-audit-store';
+import type { DeleteProjectOptions, ExecutionInfo, LocalCloudApi, LocalCloudOptions, ProjectDeletionPlan, ProjectDeletionResult, ProjectInfo, ProjectItemTable, ProjectSettings } from './cloud-api';
+import { PROJECT_ITEM_TABLES, classifyItems, deleteArtifacts, deleteItems, listArtifacts, projectPrefix, scanTable } from './project-deletion';
 import type { AlarmTransition } from './cloudwatch/alarm-registry';
 import { type RunningCloudWatchServer, cloudWatchLambdaEnvironment, startCloudWatchServer } from './cloudwatch/cloudwatch-server';
 import { cloudWatchTaskAdapters } from './cloudwatch/cloudwatch-task-adapter';
@@ -328,6 +332,47 @@ export class LocalCloud implements LocalCloudApi {
     return stack ? { ...found, outputs: stack.outputs } : found;
   }
 
+  /**
+   * Deletes a project (`lumina project delete`): plans, refuses while a blocker stands, stops
+   * what routes, evaluates and serves for it, removes its artifacts, table items, stack and
+   * saved state, records one `project.deleted` audit entry (the trail itself stays), then
+   * re-checks that nothing is left and returns what it still finds.
+   */
+  async deleteProject(name: string, options: DeleteProjectOptions = {}): Promise<ProjectDeletionResult> {
+    const project = this.project(name);
+    const plan = await this.planProjectDeletion(project);
+    if (options.dryRun) return { plan, deleted: false, leftovers: [] };
+    if (plan.blockers.length > 0) throw new LocalCloudError(`project ${name} cannot be deleted: ${plan.blockers.join('; ')}`);
+    const { clients } = this.requireStarted();
+    this.log(`deleting project ${name} (stack ${project.stackName})`);
+    const deployed = this.stacks.get(project.stackName);
+    if (deployed) await this.removeStackResources(deployed);
+    const listing = await listArtifacts(clients.s3, this.artifactBucket, plan.artifacts.prefix);
+    await deleteArtifacts(clients.s3, this.artifactBucket, listing.keys);
+    const items: Partial<Record<ProjectItemTable, number>> = {};
+    for (const table of PROJECT_ITEM_TABLES) {
+      const { owned } = classifyItems(await scanTable(clients.dynamodb, this.tableName(table)), name);
+      await deleteItems(clients.dynamodb, this.tableName(table), owned);
+      items[table] = owned.length;
+    }
+    this.stacks.delete(project.stackName);
+    this.save({ projects: this.saved().projects.filter((p) => p.name !== name) });
+    const resources: Record<string, number> = {};
+    for (const r of plan.resources) resources[r.type] = (resources[r.type] ?? 0) + 1;
+    const event = await recordAuditEvent(
+      {
+        project: name,
+        action: 'project.deleted',
+        actor: options.actor ?? `local:${os.userInfo().username}`,
+        source: options.source ?? 'local-cloud',
+        target: `project:${name}`,
+        details: { stackName: project.stackName, resources, artifacts: { prefix: plan.artifacts.prefix, objects: listing.keys.length, bytes: listing.bytes }, items },
+      },
+      { store: this.auditStore(), now: () => this.now(), newId: randomUUID },
+    );
+    return { plan, deleted: true, auditEventId: event.id, leftovers: await this.projectLeftovers(project, plan) };
+  }
+
   async putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }> {
     this.project(project);
     const key = `projects/${project}/${kind}/inbox/${path.basename(fileName)}`;
@@ -429,6 +474,71 @@ export class LocalCloud implements LocalCloudApi {
       lambdaAssetDir: (code: JsonObject, metadata) => assembly.lambdaAssetDir(code, metadata),
       productTemplate: (url) => this.productTemplates.set(PRODUCT_NAME, url),
     };
+  }
+
+  /** What deleting a project would remove, and what stops it now. */
+  private async planProjectDeletion(project: ProjectInfo): Promise<ProjectDeletionPlan> {
+    const { clients, executions } = this.requireStarted();
+    const resources = Object.values(this.stacks.get(project.stackName)?.resources ?? {}).map((r) => ({ type: r.type, logicalId: r.logicalId, physicalId: r.physicalId }));
+    const prefix = projectPrefix(project.name);
+    const listing = await listArtifacts(clients.s3, this.artifactBucket, prefix);
+    const machines = new Set(resources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine').map((r) => r.physicalId));
+    const blockers = executions
+      .listExecutions(undefined, { status: 'RUNNING' })
+      .filter((e) => machines.has(e.stateMachineArn))
+      .map((e) => `execution ${e.name} of ${e.stateMachineArn.split(':').pop()} is RUNNING (wait for it, or stop it)`);
+    const items = { registry: 0, experiments: 0, operations: 0, featureStore: 0 };
+    for (const table of PROJECT_ITEM_TABLES) {
+      const { owned, dependents } = classifyItems(await scanTable(clients.dynamodb, this.tableName(table)), project.name);
+      items[table] = owned.length;
+      blockers.push(...dependents.map((d) => `${table} item ${d} (not the project's) refers to ${prefix}`));
+    }
+    const auditEntries = (await queryAuditTrail({ project: project.name }, this.auditStore())).length;
+    return { project: project.name, stackName: project.stackName, resources, artifacts: { bucket: this.artifactBucket, prefix, objects: listing.keys.length, bytes: listing.bytes }, items, retained: { auditEntries }, blockers };
+  }
+
+  /** Stops routing (rules, schedules), evaluating (alarms, composites first), serving (URLs), then removes pipelines and functions. Roles, log groups and the like are only recorded locally. */
+  private async removeStackResources(stack: DeployedStack): Promise<void> {
+    const { bus, executions, lambdas } = this.requireStarted();
+    const ofType = (...types: string[]) => Object.values(stack.resources).filter((r) => types.includes(r.type));
+    // A rule's ARN names its bus: rule/NAME on the default bus, rule/BUS/NAME otherwise.
+    for (const rule of ofType('AWS::Events::Rule')) bus.removeRule(rule.physicalId, /:rule\/([^/]+)\/[^/]+$/.exec(String(rule.attributes.Arn ?? ''))?.[1] ?? 'default');
+    for (const schedule of ofType('AWS::Scheduler::Schedule')) bus.removeRule(`schedule/${schedule.physicalId}`);
+    for (const alarm of [...ofType('AWS::CloudWatch::CompositeAlarm'), ...ofType('AWS::CloudWatch::Alarm')]) this.requireCloudWatch().deleteAlarm(alarm.physicalId);
+    for (const url of ofType('AWS::Lambda::Url')) await this.functionUrls.unregister(url.physicalId);
+    for (const machine of ofType('AWS::StepFunctions::StateMachine')) await executions.deleteStateMachine(machine.physicalId);
+    for (const fn of ofType('AWS::Lambda::Function')) await lambdas.unregister(fn.physicalId);
+  }
+
+  /** What a deleted project left behind: resources still registered, objects, items, its stack or saved entry. */
+  private async projectLeftovers(project: ProjectInfo, plan: ProjectDeletionPlan): Promise<string[]> {
+    const { clients, bus, executions, lambdas } = this.requireStarted();
+    const machines = new Set(executions.listStateMachines().map((m) => m.arn));
+    const rules = new Set(bus.rules().map((r) => r.name));
+    const urls = new Set(this.functionUrls.list().map((u) => u.url));
+    const stillThere: Record<string, (physicalId: string) => boolean> = {
+      'AWS::StepFunctions::StateMachine': (id) => machines.has(id),
+      'AWS::Lambda::Function': (id) => lambdas.has(id),
+      'AWS::Lambda::Url': (id) => urls.has(id),
+      'AWS::Events::Rule': (id) => rules.has(id),
+      'AWS::Scheduler::Schedule': (id) => rules.has(`schedule/${id}`),
+      'AWS::CloudWatch::Alarm': (id) => this.requireCloudWatch().alarms.definition(id) !== undefined,
+      'AWS::CloudWatch::CompositeAlarm': (id) => this.requireCloudWatch().alarms.definition(id) !== undefined,
+    };
+    const leftovers = plan.resources.filter((r) => stillThere[r.type]?.(r.physicalId)).map((r) => `${r.type} ${r.logicalId} (${r.physicalId}) is still registered`);
+    const listing = await listArtifacts(clients.s3, this.artifactBucket, plan.artifacts.prefix);
+    if (listing.keys.length > 0) leftovers.push(`${listing.keys.length} objects remain under s3://${this.artifactBucket}/${plan.artifacts.prefix}`);
+    for (const table of PROJECT_ITEM_TABLES) {
+      const { owned } = classifyItems(await scanTable(clients.dynamodb, this.tableName(table)), project.name);
+      if (owned.length > 0) leftovers.push(`${owned.length} items of the project remain in the ${table} table`);
+    }
+    if (this.stacks.has(project.stackName)) leftovers.push(`stack ${project.stackName} is still deployed`);
+    if (this.saved().projects.some((p) => p.name === project.name)) leftovers.push(`project ${project.name} is still in the saved state`);
+    return leftovers;
+  }
+
+  private auditStore() {
+    return dynamoDbAuditStore(DynamoDBDocumentClient.from(this.requireStarted().clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), this.tableName('audit'));
   }
 
   private productTemplate(): CloudFormationTemplate {

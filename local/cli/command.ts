@@ -12,6 +12,14 @@ export type StartCloud = (options: LocalCloudOptions) => Promise<LocalCloudApi>;
 /** Subscribes to the user's request to stop (Ctrl-C); returns the unsubscribe. */
 export type StopRequests = (listener: (signal: string) => void) => () => void;
 
+/** What the user types, line by line (a confirmation). */
+export interface LineInput {
+  /** Whether a person is at a terminal (not a pipe, a file or a CI job). */
+  readonly isTTY: boolean;
+  /** The next line without its line ending; undefined at the end of the input. */
+  readLine(): Promise<string | undefined>;
+}
+
 /** Everything the CLI touches outside itself, so tests can drive it in-process. */
 export interface CliIo {
   readonly stdout: TextSink;
@@ -21,6 +29,8 @@ export interface CliIo {
   readonly startCloud: StartCloud;
   /** @default the first SIGINT or SIGTERM this process receives */
   readonly stopRequests?: StopRequests;
+  /** @default - no input: a command that asks for confirmation needs --yes */
+  readonly stdin?: LineInput;
 }
 
 export const EXIT_CODES = {

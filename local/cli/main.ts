@@ -18,7 +18,7 @@ import { FEATURE_COMMANDS } from './commands/features';
 import { labelsPutCommand } from './commands/labels';
 import { modelCommand, modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
-import { projectCreateCommand, projectListCommand } from './commands/project';
+import { projectCreateCommand, projectDeleteCommand, projectListCommand } from './commands/project';
 import { approveCommand, promoteCommand, rollbackCommand } from './commands/promote';
 import { reportCommand } from './commands/report';
 import { runsCommand } from './commands/runs';
@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   upCommand,
   projectCreateCommand,
   projectListCommand,
+  projectDeleteCommand,
   dataPutCommand,
   dataImportCommand,
   runsCommand,

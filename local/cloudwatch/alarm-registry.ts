@@ -54,6 +54,13 @@ export class AlarmRegistry {
     return this.add(parseCompositeAlarm(resource, this.options));
   }
 
+  /** Removes an alarm and its state. Returns whether it existed. */
+  remove(nameOrArn: string): boolean {
+    const name = alarmNameOf(nameOrArn);
+    this.states.delete(name);
+    return this.alarms.delete(name);
+  }
+
   definitions(): readonly AnyAlarm[] {
     return [...this.alarms.values()];
   }

@@ -149,6 +149,32 @@ export class LocalCloudWatch {
     return definition;
   }
 
+  /**
+   * DeleteAlarms for one alarm: it stops being evaluated and its saved state goes; its history
+   * stays (CloudWatch keeps alarm history after deletion). Refuses while a remaining composite
+   * alarm names it, as CloudWatch does. Returns whether it existed.
+   */
+  deleteAlarm(name: string): boolean {
+    const definition = this.alarms.definition(name);
+    if (!definition) return false;
+    const parent = this.alarms.definitions().find((a) => a.kind === 'composite' && a.name !== definition.name && alarmsReferenced(a.rule).some((ref) => this.alarms.definition(ref)?.name === definition.name));
+    if (parent) throw new AlarmDefinitionError(definition.name, 'AlarmName', `composite alarm ${parent.name} names it; delete that first`);
+    this.alarms.remove(definition.name);
+    this.configured.delete(definition.name);
+    this.transitioned.delete(definition.name);
+    delete this.saved.states[definition.name];
+    this.recordHistory({
+      AlarmName: definition.name,
+      AlarmType: alarmType(definition),
+      Timestamp: this.options.clock(),
+      HistoryItemType: 'ConfigurationUpdate',
+      HistorySummary: `Alarm "${definition.name}" deleted`,
+      HistoryData: JSON.stringify({ type: 'Delete', version: '1.0' }),
+    });
+    this.saveStates();
+    return true;
+  }
+
   /** Evaluates every alarm at `at` (the periodic tick); returns the transitions. */
   evaluateAlarms(at: Date = this.options.clock()): AlarmTransition[] {
     const transitions = this.alarms.evaluate(this.metrics, at);

@@ -275,6 +275,11 @@ export class LocalEventBus {
     return rule;
   }
 
+  /** DeleteRule: the rule stops matching and firing. Returns whether it existed. */
+  removeRule(name: string, eventBusName = 'default'): boolean {
+    return this.rulesByKey.delete(`${busNameOf(eventBusName)}/${name}`);
+  }
+
   rules(): readonly EventRule[] {
     return [...this.rulesByKey.values()];
   }

@@ -13,7 +13,7 @@
  * `$$.Execution.Input` and `$$.Execution.StartTime` to the iteration's own input and start time.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -252,6 +252,21 @@ export class ExecutionService implements StepFunctionsBackend {
       if (state.Type === 'Wait') waitStates.push(name);
     });
     this.machines.set(spec.arn, { spec, definitionText, machine, plan, retryStates, waitStates });
+  }
+
+  /**
+   * DeleteStateMachine, and with it the machine's execution records (memory and disk), as a
+   * deleted project keeps no runs. Refuses while an execution of it is RUNNING. Returns
+   * whether the machine existed.
+   */
+  async deleteStateMachine(stateMachineArn: string): Promise<boolean> {
+    const running = [...this.executions.values()].filter((r) => r.stateMachineArn === stateMachineArn && r.status === 'RUNNING');
+    if (running.length > 0) throw new StepFunctionsServiceError('StateMachineBusy', `state machine ${stateMachineArn} has a RUNNING execution: ${running.map((r) => r.name).join(', ')}`);
+    const existed = this.machines.delete(stateMachineArn);
+    for (const [arn, record] of this.executions) if (record.stateMachineArn === stateMachineArn) this.executions.delete(arn);
+    await this.flush();
+    if (this.options.stateDir) await rm(join(this.options.stateDir, 'executions', machineNameOf(stateMachineArn)), { recursive: true, force: true });
+    return existed;
   }
 
   listStateMachines(): Array<{ arn: string; name: string }> {

@@ -58,6 +58,16 @@ export class LocalFunctionUrls {
     return registered;
   }
 
+  /** DeleteFunctionUrlConfig: stops serving the URL (by its address). Returns whether it was served. */
+  async unregister(url: string): Promise<boolean> {
+    const index = this.servers.findIndex((s) => s.spec.url === url);
+    if (index === -1) return false;
+    const [{ server }] = this.servers.splice(index, 1);
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return true;
+  }
+
   list(): RegisteredFunctionUrl[] {
     return this.servers.map((s) => s.spec);
   }

@@ -387,6 +387,16 @@ export class LambdaRuntime {
     }
   }
 
+  /** DeleteFunction: its sandboxes end and waiting invocations reject. Returns whether it existed. */
+  async unregister(functionName: string): Promise<boolean> {
+    const pool = this.find(functionName);
+    if (!pool) return false;
+    this.pools.delete(pool.config.name);
+    this.arns.delete(pool.config.arn);
+    await pool.close();
+    return true;
+  }
+
   has(functionName: string): boolean {
     return this.find(functionName) !== undefined;
   }

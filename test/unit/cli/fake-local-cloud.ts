@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { ExecutionInfo, LocalCloudApi, LocalCloudOptions, LocalEndpoints, ProjectInfo, ProjectSettings } from '../../../local/cloud-api';
+import type { DeleteProjectOptions, ExecutionInfo, LocalCloudApi, LocalCloudOptions, LocalEndpoints, ProjectDeletionPlan, ProjectDeletionResult, ProjectInfo, ProjectSettings } from '../../../local/cloud-api';
+import type { LineInput } from '../../../local/cli/command';
 import type { CliIo } from '../../../local/cli/main';
 
 const ACCOUNT = '000000000000';
@@ -38,6 +39,12 @@ export class FakeCloudState {
   trainingOutcome: RunRecord['outcome'] = { status: 'SUCCEEDED' };
   /** When true, runs stay RUNNING and waitForIdle waits until the cloud stops. */
   holdRuns = false;
+  /** deleteProject calls, with their options. */
+  readonly deletions: { project: string; options: DeleteProjectOptions }[] = [];
+  /** Blockers deleteProject reports besides the project's RUNNING runs (e.g. another item referring to it). */
+  extraDeletionBlockers: string[] = [];
+  /** What a deletion's re-check reports as left behind. */
+  deletionLeftovers: string[] = [];
   private clock = Date.parse('2026-03-02T09:00:00.000Z');
 
   /** A deterministic clock: every reading is one second after the last. */
@@ -119,6 +126,39 @@ class FakeLocalCloud implements LocalCloudApi {
     const found = this.state.projects.find((p) => p.name === name);
     if (!found) throw new Error(`no project named ${name} (have: ${this.state.projects.map((p) => p.name).join(', ') || 'none'})`);
     return found;
+  }
+
+  async deleteProject(name: string, options: DeleteProjectOptions = {}): Promise<ProjectDeletionResult> {
+    this.assertRunning();
+    const project = this.project(name);
+    this.state.deletions.push({ project: name, options });
+    const uploads = this.state.uploads.filter((u) => u.project === name);
+    const machine = (pipeline: 'Training' | 'Inference') => ({ type: 'AWS::StepFunctions::StateMachine', logicalId: `${pipeline}Pipeline`, physicalId: machineArn(name, pipeline) });
+    const plan: ProjectDeletionPlan = {
+      project: name,
+      stackName: project.stackName,
+      resources: [
+        machine('Training'),
+        machine('Inference'),
+        { type: 'AWS::Lambda::Function', logicalId: 'EndpointFunction', physicalId: `${project.stackName}-Endpoint` },
+        { type: 'AWS::Lambda::Url', logicalId: 'EndpointUrl', physicalId: 'http://127.0.0.1:45100/' },
+        { type: 'AWS::CloudWatch::Alarm', logicalId: 'DriftAlarm', physicalId: `${project.stackName}-Drift` },
+        { type: 'AWS::CloudWatch::Alarm', logicalId: 'ErrorAlarm', physicalId: `${project.stackName}-Errors` },
+        { type: 'AWS::IAM::Role', logicalId: 'EndpointRole', physicalId: `${project.stackName}-EndpointRole` },
+      ],
+      artifacts: { bucket: FAKE_BUCKET, prefix: `projects/${name}/`, objects: uploads.length, bytes: uploads.reduce((n, u) => n + Buffer.byteLength(u.body), 0) },
+      items: { registry: 4, experiments: 1, operations: 2, featureStore: 0 },
+      retained: { auditEntries: 3 },
+      blockers: [
+        ...this.state.runs.filter((r) => r.info.status === 'RUNNING' && r.info.stateMachineArn.startsWith(`${STATE_MACHINE_PREFIX}${name}-`)).map((r) => `execution ${r.info.name} of ${name} is RUNNING`),
+        ...this.state.extraDeletionBlockers,
+      ],
+    };
+    if (options.dryRun) return { plan, deleted: false, leftovers: [] };
+    if (plan.blockers.length > 0) throw new Error(`project ${name} cannot be deleted: ${plan.blockers.join('; ')}`);
+    this.state.projects.splice(this.state.projects.indexOf(project), 1);
+    for (const upload of uploads) this.state.uploads.splice(this.state.uploads.indexOf(upload), 1);
+    return { plan, deleted: true, auditEventId: 'audit-1', leftovers: [...this.state.deletionLeftovers] };
   }
 
   async putData(project: string, kind: 'training' | 'inference', fileName: string, body: Uint8Array): Promise<{ key: string }> {
@@ -217,7 +257,7 @@ export interface RecordingIo {
 }
 
 /** A CliIo over a FakeCloudState that keeps what the CLI prints. `onWrite` sees every write as it happens. */
-export function recordingIo(options: { cwd: string; state: FakeCloudState; env?: Record<string, string>; onWrite?: (stream: 'stdout' | 'stderr', text: string) => void }): RecordingIo {
+export function recordingIo(options: { cwd: string; state: FakeCloudState; env?: Record<string, string>; onWrite?: (stream: 'stdout' | 'stderr', text: string) => void; stdin?: LineInput }): RecordingIo {
   let out = '';
   let err = '';
   const listeners = new Set<(signal: string) => void>();
@@ -238,6 +278,7 @@ export function recordingIo(options: { cwd: string; state: FakeCloudState; env?:
       env: options.env ?? {},
       cwd: options.cwd,
       startCloud: options.state.startCloud,
+      ...(options.stdin ? { stdin: options.stdin } : {}),
       stopRequests: (listener) => {
         listeners.add(listener);
         return () => listeners.delete(listener);
@@ -248,6 +289,20 @@ export function recordingIo(options: { cwd: string; state: FakeCloudState; env?:
     requestStop: (signal = 'SIGINT') => {
       for (const listener of [...listeners]) listener(signal);
     },
+  };
+}
+
+/** A LineInput that answers with the given lines, then ends; `asked` counts the reads. */
+export function scriptedInput(lines: readonly string[], isTTY = true): LineInput & { readonly asked: () => number } {
+  const queue = [...lines];
+  let asked = 0;
+  return {
+    isTTY,
+    readLine: async () => {
+      asked += 1;
+      return queue.shift();
+    },
+    asked: () => asked,
   };
 }
 

@@ -135,7 +135,7 @@ describe('lumina command errors', () => {
     const code = await cli.run(['project']);
 
     expect(code).toBe(2);
-    expect(cli.stderr()).toBe("lumina: missing command after 'project': one of create, list\nRun 'lumina project --help' for usage.\n");
+    expect(cli.stderr()).toBe("lumina: missing command after 'project': one of create, list, delete\nRun 'lumina project --help' for usage.\n");
   });
 
   it('an unknown flag before the command is named', async () => {
