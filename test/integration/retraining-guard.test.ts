@@ -5,14 +5,12 @@
  * (manual) runs; and every way a run ends (success, rejected data, failure) leaves the guard
  * free for the next run.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { PLATFORM_STACK_NAME, buildApp } from '../../lib/app';
+import { PLATFORM_STACK_NAME } from '../../lib/app';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import type { ExecutionInfo } from '../../local/cloud-api';
+import { releaseTestAssembly, testAssembly } from './test-assembly';
 
 const PROJECT = 'guarded';
 const CONFIG = { hyperparameters: { num_round: 15, max_depth: 3, eta: 0.3, early_stopping_rounds: 5 }, retraining: { coolDownMinutes: 60 } };
@@ -59,8 +57,7 @@ describe('local cloud: the retraining guard', () => {
   };
 
   beforeAll(async () => {
-    cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-guard-'));
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
+    cdkOut = testAssembly('lumina-it-guard-');
     cloud = await startLocalCloud({ cdkOut, alarmEvaluationIntervalMs: 0 });
     const project = await cloud.createProject({ name: PROJECT, targetColumn: 'readmitted', entityIdColumn: 'patient_id', positiveLabel: 'yes' });
     pipeline = cloud.stackOutputs(project.stackName).TrainingPipelineArn!;
@@ -71,7 +68,7 @@ describe('local cloud: the retraining guard', () => {
 
   afterAll(async () => {
     await cloud?.stop();
-    if (cdkOut) fs.rmSync(cdkOut, { recursive: true, force: true });
+    releaseTestAssembly(cdkOut);
   });
 
   it('runs one of two simultaneous alarm retrainings and records, notifies and succeeds the other as skipped, naming the runner', async () => {

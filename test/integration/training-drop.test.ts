@@ -1,10 +1,7 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { buildApp } from '../../lib/app';
 import type { LocalCloudApi } from '../../local/cloud-api';
 import { startLocalCloud } from '../../local/cloud';
+import { releaseTestAssembly, testAssembly } from './test-assembly';
 
 const GOOD = [
   'patient_id,age,brand,hba1c,prior_gaps,stopped_within_30d',
@@ -16,15 +13,14 @@ describe('local cloud: a CSV dropped in a provisioned project runs the training 
   let cdkOut: string;
 
   beforeAll(async () => {
-    cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-cdk-'));
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
+    cdkOut = testAssembly('lumina-it-cdk-');
     cloud = await startLocalCloud({ cdkOut });
     await cloud.createProject({ name: 'adherence', targetColumn: 'stopped_within_30d', entityIdColumn: 'patient_id', positiveLabel: '1' });
   });
 
   afterAll(async () => {
     await cloud?.stop();
-    fs.rmSync(cdkOut, { recursive: true, force: true });
+    releaseTestAssembly(cdkOut);
   });
 
   it('validates, profiles and writes the baseline for a good file', async () => {

@@ -5,17 +5,15 @@
  * lineage and artifacts. A weaker challenger on the same data is rejected and staging stays;
  * a training error is recorded on the run and notified.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { currentStages } from '../../lambdas/core/registry/stages';
 import { getModelVersion } from '../../lambdas/core/registry/model-version';
 import { dynamoDbRegistryStore } from '../../lambdas/shared/dynamodb-registry-store';
-import { PLATFORM_STACK_NAME, buildApp } from '../../lib/app';
+import { PLATFORM_STACK_NAME } from '../../lib/app';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import type { ExecutionInfo } from '../../local/cloud-api';
+import { releaseTestAssembly, testAssembly } from './test-assembly';
 
 const PROJECT = 'readmit';
 
@@ -59,15 +57,14 @@ describe('local cloud: the training pipeline end to end', () => {
   };
 
   beforeAll(async () => {
-    cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-train-'));
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
+    cdkOut = testAssembly('lumina-it-train-');
     cloud = await startLocalCloud({ cdkOut, alarmEvaluationIntervalMs: 0 });
     await cloud.createProject({ name: PROJECT, targetColumn: 'readmitted', entityIdColumn: 'patient_id', positiveLabel: 'yes' });
   }, 240_000);
 
   afterAll(async () => {
     await cloud?.stop();
-    if (cdkOut) fs.rmSync(cdkOut, { recursive: true, force: true });
+    releaseTestAssembly(cdkOut);
   });
 
   it('registers the first model in staging with its card, lineage and artifacts', async () => {

@@ -5,16 +5,14 @@
  * register, and the registered version's lineage names the best trial and its hyperparameters.
  * A tuning job whose every trial fails ends in a recorded, notified failure.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getModelVersion } from '../../lambdas/core/registry/model-version';
 import { dynamoDbRegistryStore } from '../../lambdas/shared/dynamodb-registry-store';
-import { PLATFORM_STACK_NAME, buildApp } from '../../lib/app';
+import { PLATFORM_STACK_NAME } from '../../lib/app';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import type { ExecutionInfo } from '../../local/cloud-api';
+import { releaseTestAssembly, testAssembly } from './test-assembly';
 
 const PROJECT = 'tuned';
 
@@ -71,15 +69,14 @@ describe('local cloud: a training run with hyperparameter tuning', () => {
   };
 
   beforeAll(async () => {
-    cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-tune-'));
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
+    cdkOut = testAssembly('lumina-it-tune-');
     cloud = await startLocalCloud({ cdkOut, alarmEvaluationIntervalMs: 0 });
     await cloud.createProject({ name: PROJECT, targetColumn: 'readmitted', entityIdColumn: 'patient_id', positiveLabel: 'yes' });
   }, 240_000);
 
   afterAll(async () => {
     await cloud?.stop();
-    if (cdkOut) fs.rmSync(cdkOut, { recursive: true, force: true });
+    releaseTestAssembly(cdkOut);
   });
 
   it("registers the best trial's model, with the best trial's name and hyperparameters in its lineage", async () => {

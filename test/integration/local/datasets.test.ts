@@ -14,11 +14,11 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { buildApp } from '../../../lib/app';
 import { type CliIo, runCli } from '../../../local/cli/main';
 import { type LocalCloud, startLocalCloud } from '../../../local/cloud';
 import type { LocalCloudApi } from '../../../local/cloud-api';
 import { generatePatients } from '../../../local/demo/synthetic-patients';
+import { releaseTestAssembly, testAssembly } from '../test-assembly';
 
 const PROJECT = 'adherence';
 const TARGET = 'stopped_within_30d';
@@ -52,9 +52,8 @@ describe('local cloud: datasets, PII policy, approval, comparison and import', (
   const putJson = (key: string, value: unknown) => cloud.s3.send(new PutObjectCommand({ Bucket: cloud.artifactBucket, Key: key, Body: JSON.stringify(value) }));
 
   beforeAll(async () => {
-    cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-datasets-cdk-'));
+    cdkOut = testAssembly('lumina-it-datasets-cdk-');
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-datasets-'));
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
     cloud = await startLocalCloud({ cdkOut, alarmEvaluationIntervalMs: 0 });
     const shared = new Proxy(cloud, {
       get(target, property) {
@@ -87,7 +86,8 @@ describe('local cloud: datasets, PII policy, approval, comparison and import', (
   afterAll(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await cloud?.stop();
-    for (const dir of [cdkOut, work]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    releaseTestAssembly(cdkOut);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('masks the email column in the kept copy under a mask policy, records the decision, approves, imports, lists and compares', async () => {

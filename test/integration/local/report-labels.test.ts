@@ -14,12 +14,12 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { PerformanceResultSchema } from '../../../lambdas/core/performance/performance-summary';
 import { setStage } from '../../../lambdas/core/registry/stages';
 import { dynamoDbRegistryStore } from '../../../lambdas/shared/dynamodb-registry-store';
-import { buildApp } from '../../../lib/app';
 import type { LocalCloudApi } from '../../../local/cloud-api';
 import { type LocalCloud, startLocalCloud } from '../../../local/cloud';
 import { type CliIo, runCli } from '../../../local/cli/main';
 import { generatePatients } from '../../../local/demo/synthetic-patients';
 import { startReportServer } from '../../../local/report/report-server';
+import { releaseTestAssembly, testAssembly } from '../test-assembly';
 
 const PROJECT = 'outcomes';
 const TARGET = 'stopped_within_30d';
@@ -34,6 +34,7 @@ function rowsOf(csv: string): Record<string, string>[] {
 describe('local cloud: lumina labels put and lumina report', () => {
   let cloud: LocalCloud;
   let work: string;
+  let cdkOut: string | undefined;
 
   /** The CLI on the one booted cloud: each command "starts" it and its stop leaves it running. */
   const cli = async (argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
@@ -62,8 +63,7 @@ describe('local cloud: lumina labels put and lumina report', () => {
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-report-'));
-    const cdkOut = path.join(work, 'cdk.out');
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
+    cdkOut = testAssembly('lumina-it-report-cdk-');
     cloud = await startLocalCloud({ cdkOut, alarmEvaluationIntervalMs: 0 });
     await cloud.createProject({ name: PROJECT, targetColumn: TARGET, entityIdColumn: 'patient_id', positiveLabel: '1' });
     await cloud.s3.send(
@@ -93,6 +93,7 @@ describe('local cloud: lumina labels put and lumina report', () => {
 
   afterAll(async () => {
     await cloud?.stop();
+    releaseTestAssembly(cdkOut);
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 

@@ -13,12 +13,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { listModelVersions } from '../../../lambdas/core/registry/model-version';
 import { readStagePointers } from '../../../lambdas/core/registry/stage-pointers';
 import { readAbConfig } from '../../../lambdas/core/serving/ab-testing';
-import { buildApp } from '../../../lib/app';
 import { localRegistryStore } from '../../../local/cli/registry-store';
 import { type CliIo, runCli } from '../../../local/cli/main';
 import { type LocalCloud, startLocalCloud } from '../../../local/cloud';
 import type { LocalCloudApi } from '../../../local/cloud-api';
 import { generatePatients } from '../../../local/demo/synthetic-patients';
+import { releaseTestAssembly, testAssembly } from '../test-assembly';
 
 const PROJECT = 'adherence';
 const TARGET = 'stopped_within_30d';
@@ -59,9 +59,8 @@ describe('local cloud: lumina predict, train, ab and runs', () => {
   };
 
   beforeAll(async () => {
-    cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-serving-cdk-'));
+    cdkOut = testAssembly('lumina-it-serving-cdk-');
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumina-it-serving-'));
-    buildApp({ outdir: cdkOut, nag: false }).app.synth();
     cloud = await startLocalCloud({ cdkOut, alarmEvaluationIntervalMs: 0 });
     // The commands share this cloud: starting it returns it, and their stop leaves it running.
     const shared = new Proxy(cloud, {
@@ -93,7 +92,8 @@ describe('local cloud: lumina predict, train, ab and runs', () => {
 
   afterAll(async () => {
     await cloud?.stop();
-    for (const dir of [cdkOut, work]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    releaseTestAssembly(cdkOut);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   const newPatients = (seed: number, patients: number, first: number) => records(generatePatients({ patients, seed, firstPatient: first }).csv);
