@@ -19,7 +19,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { InvalidProjectConfigError, type ReadConfigObject, projectConfigKey } from '../governance/project-policy';
+import { loadProjectConfigField, type ReadConfigObject } from '../governance/project-policy';
 import { readCsvRecords } from './csv-records';
 import type { PiiFinding, PiiKind } from './pii-scan';
 
@@ -155,29 +155,8 @@ export interface LoadedPiiPolicy {
  * by the default: a typo must not turn `refuse` into `mask`.
  */
 export async function loadPiiPolicy(read: ReadConfigObject, project: string): Promise<LoadedPiiPolicy> {
-  const key = projectConfigKey(project);
-  const text = await read(key);
-  if (text === undefined) return { policy: PiiPolicy.parse({}), source: 'default' };
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidProjectConfigError(project, key, [{ field: '(root)', reason: `not JSON: ${(error as Error).message}` }]);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new InvalidProjectConfigError(project, key, [{ field: '(root)', reason: 'must be a JSON object' }]);
-  }
-  const declared = (config as Record<string, unknown>)[PII_POLICY_FIELD];
-  if (declared === undefined) return { policy: PiiPolicy.parse({}), source: 'default' };
-  const parsed = PiiPolicy.safeParse(declared);
-  if (!parsed.success) {
-    throw new InvalidProjectConfigError(
-      project,
-      key,
-      parsed.error.issues.map((issue) => ({ field: [PII_POLICY_FIELD, ...issue.path.map(String)].join('.'), reason: issue.message })),
-    );
-  }
-  return { policy: parsed.data, source: key };
+  const { value, source } = await loadProjectConfigField(read, project, PII_POLICY_FIELD, PiiPolicy);
+  return { policy: value, source };
 }
 
 /** The policy with the project's target and entity id columns exempt (see the file comment). */

@@ -6,6 +6,7 @@
  * is present but wrong is refused with the field named, never silently replaced by the
  * default.
  */
+import type { z } from 'zod';
 import { checkProject } from '../registry/keys';
 import { GovernanceError } from './personas';
 import { PromotionPolicy } from './promotion-policy';
@@ -36,10 +37,20 @@ export interface LoadedPolicy {
   readonly source: string;
 }
 
-export async function loadPromotionPolicy(read: ReadConfigObject, project: string): Promise<LoadedPolicy> {
+/**
+ * One field of the project's configuration object, parsed with `schema`: the schema's
+ * default (parsing `{}`) when there is no object or no field; a present but invalid field
+ * (or an object that is not JSON) is refused with the field named.
+ */
+export async function loadProjectConfigField<S extends z.ZodType>(
+  read: ReadConfigObject,
+  project: string,
+  field: string,
+  schema: S,
+): Promise<{ readonly value: z.output<S>; readonly source: string }> {
   const key = projectConfigKey(project);
   const text = await read(key);
-  if (text === undefined) return { policy: PromotionPolicy.parse({}), source: 'default' };
+  if (text === undefined) return { value: schema.parse({}), source: 'default' };
   let config: unknown;
   try {
     config = JSON.parse(text);
@@ -49,15 +60,20 @@ export async function loadPromotionPolicy(read: ReadConfigObject, project: strin
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new InvalidProjectConfigError(project, key, [{ field: '(root)', reason: 'must be a JSON object' }]);
   }
-  const declared = (config as Record<string, unknown>)[PROMOTION_POLICY_FIELD];
-  if (declared === undefined) return { policy: PromotionPolicy.parse({}), source: 'default' };
-  const parsed = PromotionPolicy.safeParse(declared);
+  const declared = (config as Record<string, unknown>)[field];
+  if (declared === undefined) return { value: schema.parse({}), source: 'default' };
+  const parsed = schema.safeParse(declared);
   if (!parsed.success) {
     throw new InvalidProjectConfigError(
       project,
       key,
-      parsed.error.issues.map((issue) => ({ field: [PROMOTION_POLICY_FIELD, ...issue.path.map(String)].join('.'), reason: issue.message })),
+      parsed.error.issues.map((issue) => ({ field: [field, ...issue.path.map(String)].join('.'), reason: issue.message })),
     );
   }
-  return { policy: parsed.data, source: key };
+  return { value: parsed.data, source: key };
+}
+
+export async function loadPromotionPolicy(read: ReadConfigObject, project: string): Promise<LoadedPolicy> {
+  const { value, source } = await loadProjectConfigField(read, project, PROMOTION_POLICY_FIELD, PromotionPolicy);
+  return { policy: value, source };
 }
