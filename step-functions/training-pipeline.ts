@@ -21,6 +21,7 @@
  *       invalid → ReleaseGuardAfterRejection → RecordRejection → NotifyRejection → DatasetRejected (Fail, with the reason)
  *       valid   → ProfileDataset (baseline statistics/constraints + dataset copy)
  *                 → RecordDatasetVersion → RecordLatestDataset
+ *                 → NeedsDatasetApproval? (project.config.json) → LookupDatasetApproval → IsDatasetApproved? (no → DatasetNotApproved → failure path)
  *                 → SplitDataset (entity-hash split, encoding, SageMaker channels, raw holdout)
  *                 → UseTuning? (the project's training.json enables a tuning section)
  *                     no  → UseSpotTraining? → TrainModelOnSpot | TrainModel (sagemaker:createTrainingJob.sync)
@@ -624,8 +625,42 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       new sfn.Choice(scope, 'UseSpotTuning').when(spotTraining, tuneOnSpot).otherwise(tune),
     )
     .otherwise(new sfn.Choice(scope, 'UseSpotTraining').when(spotTraining, trainOnSpot).otherwise(train));
+  // A project may require an approved dataset version (project.config.json `datasetApproval.required`):
+  // the approval must bind these exact bytes (its sha256), else the run stops with the reason.
+  split.next(trainingChoice);
+  const lookupApproval = new tasks.DynamoGetItem(scope, 'LookupDatasetApproval', {
+    table: steps.registry,
+    key: { pk: projectKey, sk: fmt('DATASET_APPROVAL#{}', '$.profile.dataset.datasetVersionId') },
+    consistentRead: true,
+    resultPath: '$.approval',
+  });
+  lookupApproval.addCatch(onFailure, catchAll);
+  const notApproved = new sfn.Pass(scope, 'DatasetNotApproved', {
+    parameters: {
+      Error: 'DatasetNotApproved',
+      Cause: sfn.JsonPath.format(
+        'dataset version {} is not approved for training (project {} requires approval): lumina dataset approve {} {}, then lumina train {}',
+        sfn.JsonPath.stringAt('$.profile.dataset.datasetVersionId'),
+        steps.projectName,
+        steps.projectName,
+        sfn.JsonPath.stringAt('$.profile.dataset.datasetVersionId'),
+        steps.projectName,
+      ),
+    },
+    resultPath: '$.failure',
+  }).next(onFailure);
+  const approvalChoice = new sfn.Choice(scope, 'NeedsDatasetApproval')
+    .when(sfn.Condition.booleanEquals('$.profile.dataset.approvalRequired', true), lookupApproval.next(
+      new sfn.Choice(scope, 'IsDatasetApproved')
+        .when(
+          sfn.Condition.and(sfn.Condition.isPresent('$.approval.Item.sha256.S'), sfn.Condition.stringEqualsJsonPath('$.approval.Item.sha256.S', '$.profile.dataset.sha256')),
+          split,
+        )
+        .otherwise(notApproved),
+    ))
+    .otherwise(split);
   const datasetChoice = new sfn.Choice(scope, 'IsDatasetValid')
-    .when(sfn.Condition.booleanEquals('$.validation.report.ok', true), profile.next(recordDataset).next(recordLatest).next(split).next(trainingChoice))
+    .when(sfn.Condition.booleanEquals('$.validation.report.ok', true), profile.next(recordDataset).next(recordLatest).next(approvalChoice))
     .otherwise(releaseAfterRejection.next(recordRejection).next(notifyRejection).next(rejected));
   validate.next(datasetChoice);
   useLatest.next(validate);

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { type AuditAction, type AuditStore, recordAuditEvent } from '../governance/audit-trail';
-import type { ReadConfigObject } from '../governance/project-policy';
+import { loadProjectConfigField, type ReadConfigObject } from '../governance/project-policy';
 import { DatasetChangedError, ForeignObjectError, ProfileStepInput, type ProjectDataSpec } from '../pipeline/training-data';
 import type { ColumnType } from './cell-kind';
 import { buildDatasetVersionRecord, type DatasetVersionRecord } from './dataset-version';
@@ -38,6 +38,10 @@ export const IngestStepInput = ProfileStepInput.extend({
 export type IngestStepInput = z.output<typeof IngestStepInput>;
 
 /** The uploaded object as S3 returns it. */
+/** Where a project says training needs an approved dataset version: this field of project.config.json. */
+export const DATASET_APPROVAL_FIELD = 'datasetApproval';
+export const DatasetApprovalPolicy = z.object({ required: z.boolean().default(false) }).strict();
+
 export interface UploadedObject {
   readonly body: Uint8Array;
   /** User metadata, keys without `x-amz-meta-`. */
@@ -83,6 +87,8 @@ export interface IngestedDatasetRecord extends DatasetVersionRecord, UploadAttri
   /** When this copy and its baseline were written. */
   readonly profiledAt: string;
   readonly pii: DatasetPiiOutcome;
+  /** The project requires an approved dataset version before training (project.config.json `datasetApproval.required`). */
+  readonly approvalRequired: boolean;
 }
 
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -113,6 +119,7 @@ export async function ingestTrainingDataset(input: IngestStepInput, spec: Projec
   const keys = layout.datasetVersion(datasetVersionId);
 
   const loaded = await loadPiiPolicy(deps.readConfig, spec.projectName);
+  const approval = await loadProjectConfigField(deps.readConfig, spec.projectName, DATASET_APPROVAL_FIELD, DatasetApprovalPolicy);
   const policy = withExemptColumns(loaded.policy, [spec.targetColumn, spec.entityIdColumn]);
   const decisions = decidePiiActions(scanCsvForPii(upload.body), policy);
   const recorded: RecordedPiiDecision[] = decisions.map(({ column, kind, confidence, action, reason }) => ({ column, kind, confidence, action, reason }));
@@ -169,5 +176,7 @@ export async function ingestTrainingDataset(input: IngestStepInput, spec: Projec
     ...attribution,
     profiledAt: decidedAt,
     pii,
+    // Training stops at this version until a model approver approves these exact bytes (the pipeline checks).
+    approvalRequired: approval.value.required,
   };
 }
