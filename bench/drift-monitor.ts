@@ -23,6 +23,7 @@ import { monitorBatch, planColumns } from '../lambdas/core/monitoring/data-quali
 import { buildDriftMetrics, putMetricDataRequests } from '../lambdas/core/monitoring/drift-metrics';
 import { renderDriftReport } from '../lambdas/core/monitoring/drift-report';
 import { parseMonitorConfig } from '../lambdas/core/monitoring/monitor-config';
+import { seededRandom } from './synthetic-gbdt-model';
 
 const rowsArg = process.argv.indexOf('--rows');
 const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 1_000_000;
@@ -32,16 +33,6 @@ const CATEGORICAL = 15;
 const RUNS = 3;
 const SHIFTED = new Set(['num_3', 'num_10', 'num_21', 'int_30', 'cat_2', 'cat_9']);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -77,7 +68,7 @@ function columns(): Column[] {
 }
 
 function csv(cols: readonly Column[], rows: number, seed: number, shift: boolean): Uint8Array {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const lines: string[] = [cols.map((c) => c.name).join(',')];
   for (let r = 0; r < rows; r++) {
     const cells = new Array<string>(cols.length);

@@ -18,6 +18,7 @@ import { getOnlineFeatures } from '../lambdas/core/features/online';
 import { type LabelSet, type TimedFeatureRow, buildFeatureTimeline, pointInTimeJoin } from '../lambdas/core/features/point-in-time';
 import { featureStoreOverAws } from '../lambdas/shared/feature-store-clients';
 import { awsClientConfig, startEmulators } from '../local/runtime/emulators';
+import { seededRandom } from './synthetic-gbdt-model';
 
 const ENTITIES = 10_000;
 const IDS_PER_LOOKUP = 100;
@@ -26,17 +27,6 @@ const LOOKUPS = 300;
 const PIT_FEATURE_ROWS = 1_000_000;
 const PIT_LABELS = 200_000;
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs pick the same ids. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -98,7 +88,7 @@ async function main(): Promise<void> {
       store,
     );
 
-    const rand = random(7);
+    const rand = seededRandom(7);
     const header = ['patient_id', 'measured_at', ...numeric.map((f) => f.name), 'smoker', 'ward'].join(',');
     const lines = Array.from({ length: ENTITIES }, (_, i) => {
       const values = numeric.map(() => (rand() * 100).toFixed(3));
@@ -109,7 +99,7 @@ async function main(): Promise<void> {
     const ingestSeconds = (performance.now() - ingestStart) / 1000;
     console.log(`ingested ${ingestion.rows} rows (${ingestion.entities} entities, ${ingestion.online!.written} online puts) in ${ingestSeconds.toFixed(2)} s: ${Math.round(ingestion.rows / ingestSeconds)} rows/s`);
 
-    const pick = random(11);
+    const pick = seededRandom(11);
     const ids = (): string[] => Array.from({ length: IDS_PER_LOOKUP }, () => `p-${Math.floor(pick() * ENTITIES)}`);
     let found = 0;
     let asked = 0;
@@ -125,7 +115,7 @@ async function main(): Promise<void> {
     console.log(`online lookup, ${IDS_PER_LOOKUP} ids, latest version resolved first: p50 ${ms(latest.p50)}, p95 ${ms(latest.p95)}, p99 ${ms(latest.p99)}`);
 
     // The offline join, pure: 100,000 entities x 10 rows, labels at random times.
-    const joinRand = random(3);
+    const joinRand = seededRandom(3);
     const entities = PIT_FEATURE_ROWS / 10;
     const rows: TimedFeatureRow[] = Array.from({ length: PIT_FEATURE_ROWS }, () => ({
       entityId: `p-${Math.floor(joinRand() * entities)}`,

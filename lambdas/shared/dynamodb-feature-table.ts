@@ -1,5 +1,6 @@
+import { queryByPrefix } from './dynamodb-prefix-query';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BATCH_GET_LIMIT, type FeatureTable, FeatureConditionFailedError, type ItemKey, type StoredItem } from '../core/features/store';
 
 /**
@@ -51,24 +52,7 @@ export function dynamoDbFeatureTable(client: DynamoDBClient | DynamoDBDocumentCl
     },
 
     async query(pk, options) {
-      const items: StoredItem[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const response = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk, ':prefix': options.skPrefix },
-            ScanIndexForward: !options.descending,
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-            ...(options.limit === undefined ? {} : { Limit: options.limit - items.length }),
-          }),
-        );
-        items.push(...((response.Items ?? []) as StoredItem[]));
-        startKey = response.LastEvaluatedKey;
-      } while (startKey && (options.limit === undefined || items.length < options.limit));
-      return items;
+      return queryByPrefix<StoredItem>(doc, tableName, pk, options);
     },
 
     async batchGet(keys, options) {

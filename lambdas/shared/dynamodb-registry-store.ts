@@ -1,5 +1,6 @@
+import { queryByPrefix } from './dynamodb-prefix-query';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, type ItemKey, type RegistryStore, type RegistryTable, type StoredItem } from '../core/registry/store';
 
 /** Physical names of the tables (from the function's environment, or the platform's exports); a function that never touches experiments leaves it out. */
@@ -90,24 +91,7 @@ export function dynamoDbRegistryStore(client: DynamoDBClient | DynamoDBDocumentC
     },
 
     async query(table, pk, options) {
-      const items: StoredItem[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const response = await doc.send(
-          new QueryCommand({
-            TableName: name(table),
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk, ':prefix': options.skPrefix },
-            ScanIndexForward: !options.descending,
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-            ...(options.limit === undefined ? {} : { Limit: options.limit - items.length }),
-          }),
-        );
-        items.push(...((response.Items ?? []) as StoredItem[]));
-        startKey = response.LastEvaluatedKey;
-      } while (startKey && (options.limit === undefined || items.length < options.limit));
-      return items;
+      return queryByPrefix<StoredItem>(doc, name(table), pk, options);
     },
   };
 }
