@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { S3rverEvent } from 's3rver';
 import {
   awsClientConfig,
@@ -36,6 +36,8 @@ async function createTable(dynamo: DynamoDBClient, name: string): Promise<void> 
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // A table is CREATING for a moment after CreateTable (dynalite as DynamoDB): wait until it is ACTIVE before using it.
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: name });
 }
 
 describe('local emulators (in memory)', () => {
