@@ -26,6 +26,8 @@ export interface ProjectSettings {
   readonly entityIdColumn?: string;
   readonly positiveLabel?: string;
   readonly driftThreshold?: number;
+  /** AUC floor of the performance alarm. @default 0.6 (the template's default) */
+  readonly performanceFloorAuc?: number;
   readonly retrainingSchedule?: string;
   readonly trainingInstanceType?: string;
   readonly spotTraining?: boolean;

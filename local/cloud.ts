@@ -25,6 +25,7 @@ import { cloudWatchTaskAdapters } from './cloudwatch/cloudwatch-task-adapter';
 import { LocalCloudWatch } from './cloudwatch/local-cloudwatch';
 import type { EventEnvelopeInput } from './events/event-envelope';
 import { LocalEventBus } from './events/event-bus';
+import { compileFilterPolicy } from './events/sns-filter-policy';
 import { CloudAssembly } from './provisioner/cloud-assembly';
 import { type DeployedStack, deployTemplate } from './provisioner/provisioner';
 import { createProviders, type ProviderServices } from './provisioner/providers';
@@ -39,6 +40,7 @@ import {
   type TaskAdapters,
   dynamoDbTaskAdapters,
   lambdaTaskAdapters,
+  type DeliveredEmail,
   type PublishedMessage,
   snsTaskAdapters,
   stepFunctionsTaskAdapters,
@@ -284,6 +286,14 @@ export class LocalCloud implements LocalCloudApi {
       .sort((a, b) => b.startDate.localeCompare(a.startDate));
   }
 
+  /**
+   * What reached an email address subscribed to a topic (the template's email subscriptions,
+   * through their filter policies), oldest first: the local stand-in for the inbox.
+   */
+  mailbox(email: string): readonly DeliveredEmail[] {
+    return this.topics.mailbox(email);
+  }
+
   /** Messages published to a local SNS topic, oldest first. */
   topicMessages(topicArn: string): readonly PublishedMessage[] {
     return this.topics.messages(topicArn);
@@ -304,6 +314,7 @@ export class LocalCloud implements LocalCloudApi {
       EntityIdColumn: settings.entityIdColumn ?? '',
       PositiveLabel: settings.positiveLabel ?? '',
       ...(settings.driftThreshold === undefined ? {} : { DriftThreshold: String(settings.driftThreshold) }),
+      ...(settings.performanceFloorAuc === undefined ? {} : { PerformanceFloorAuc: String(settings.performanceFloorAuc) }),
       ...(settings.retrainingSchedule === undefined ? {} : { RetrainingSchedule: settings.retrainingSchedule }),
       ...(settings.trainingInstanceType === undefined ? {} : { TrainingInstanceType: settings.trainingInstanceType }),
       ...(settings.spotTraining === undefined ? {} : { SpotTraining: String(settings.spotTraining) }),
@@ -469,6 +480,14 @@ export class LocalCloud implements LocalCloudApi {
       registerStateMachine: (machine) => executions.createStateMachine({ ...machine, adapters: this.adapters! }),
       registerRule: (rule) => bus.addRule({ logicalId: rule.name, name: rule.name, properties: rule.properties }),
       registerTopic: (arn) => this.topics.createTopic(arn),
+      registerSubscription: (subscription) => {
+        if (subscription.protocol !== 'email' && subscription.protocol !== 'email-json') {
+          this.log(`subscription ${subscription.arn} (${subscription.protocol}) is recorded, not delivered: only email subscriptions have a local mailbox`);
+          return;
+        }
+        const filter = subscription.filterPolicy === undefined ? undefined : compileFilterPolicy(subscription.filterPolicy, subscription.filterPolicyScope);
+        this.topics.subscribeEmail({ subscriptionArn: subscription.arn, topicArn: subscription.topicArn, endpoint: subscription.endpoint, ...(filter ? { filter } : {}) });
+      },
       registerAlarm: (alarm) => this.requireCloudWatch().registerAlarm(alarm),
       registerFunctionUrl: async ({ functionName, authType }) => (await this.functionUrls.register({ functionName, authType, accountId: LOCAL_ACCOUNT, region: LOCAL_REGION })).url,
       lambdaAssetDir: (code: JsonObject, metadata) => assembly.lambdaAssetDir(code, metadata),
@@ -506,6 +525,7 @@ export class LocalCloud implements LocalCloudApi {
     for (const schedule of ofType('AWS::Scheduler::Schedule')) bus.removeRule(`schedule/${schedule.physicalId}`);
     for (const alarm of [...ofType('AWS::CloudWatch::CompositeAlarm'), ...ofType('AWS::CloudWatch::Alarm')]) this.requireCloudWatch().deleteAlarm(alarm.physicalId);
     for (const url of ofType('AWS::Lambda::Url')) await this.functionUrls.unregister(url.physicalId);
+    for (const subscription of ofType('AWS::SNS::Subscription')) this.topics.unsubscribeEmail(subscription.physicalId);
     for (const machine of ofType('AWS::StepFunctions::StateMachine')) await executions.deleteStateMachine(machine.physicalId);
     for (const fn of ofType('AWS::Lambda::Function')) await lambdas.unregister(fn.physicalId);
   }
@@ -516,6 +536,7 @@ export class LocalCloud implements LocalCloudApi {
     const machines = new Set(executions.listStateMachines().map((m) => m.arn));
     const rules = new Set(bus.rules().map((r) => r.name));
     const urls = new Set(this.functionUrls.list().map((u) => u.url));
+    const subscriptions = new Set(this.topics.emailSubscriptionArns());
     const stillThere: Record<string, (physicalId: string) => boolean> = {
       'AWS::StepFunctions::StateMachine': (id) => machines.has(id),
       'AWS::Lambda::Function': (id) => lambdas.has(id),
@@ -524,6 +545,7 @@ export class LocalCloud implements LocalCloudApi {
       'AWS::Scheduler::Schedule': (id) => rules.has(`schedule/${id}`),
       'AWS::CloudWatch::Alarm': (id) => this.requireCloudWatch().alarms.definition(id) !== undefined,
       'AWS::CloudWatch::CompositeAlarm': (id) => this.requireCloudWatch().alarms.definition(id) !== undefined,
+      'AWS::SNS::Subscription': (id) => subscriptions.has(id),
     };
     const leftovers = plan.resources.filter((r) => stillThere[r.type]?.(r.physicalId)).map((r) => `${r.type} ${r.logicalId} (${r.physicalId}) is still registered`);
     const listing = await listArtifacts(clients.s3, this.artifactBucket, plan.artifacts.prefix);

@@ -10,6 +10,8 @@ export const DRIFT_SCORE_METRIC = 'drift_score';
 export const FEATURE_DRIFT_METRIC_PREFIX = 'feature_baseline_drift_';
 /** Feature drift alarms are named `<project>-feature-drift-<feature>`. */
 export const FEATURE_ALARM_INFIX = '-feature-drift-';
+/** The composite drift alarm is named `<project>-drift` (alert subscriptions filter on it). */
+export const DRIFT_ALARM_SUFFIX = '-drift';
 /** How many monitored features one project template can alarm on. */
 export const MAX_MONITORED_FEATURES = 20;
 
@@ -35,6 +37,7 @@ export interface DriftAlarmsProps {
  */
 export class DriftAlarms extends Construct {
   readonly composite: cloudwatch.CfnCompositeAlarm;
+  readonly compositeName: string;
   readonly driftScore: cloudwatch.CfnAlarm;
   readonly featureAlarms: readonly cloudwatch.CfnAlarm[];
 
@@ -87,7 +90,9 @@ export class DriftAlarms extends Construct {
       Validations.of(child).acknowledge({ id: 'HIPAA.Security-CloudWatchAlarmAction', reason: childReason });
     }
 
+    this.compositeName = `${props.projectName}${DRIFT_ALARM_SUFFIX}`;
     this.composite = new cloudwatch.CfnCompositeAlarm(this, 'AnyDrift', {
+      alarmName: this.compositeName,
       alarmRule: Fn.join('', ruleParts),
       alarmDescription: `${props.projectName}: data drift on the overall score or any monitored feature; starts retraining`,
       actionsEnabled: true,

@@ -15,6 +15,8 @@ export interface MlProjectConfig {
   readonly monitoredFeatures: string[];
   /** Email address subscribed to the project's alerts; empty for none. */
   readonly alertEmail: string;
+  /** AUC of labelled production predictions below which the performance alarm fires. */
+  readonly performanceFloorAuc: string;
 }
 
 /** GPU instance types offered for SageMaker training; the first is the default. */
@@ -98,6 +100,14 @@ export class MlProjectParameters extends Construct {
         default: '',
         allowedPattern: '^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
         constraintDescription: 'must be empty or an email address',
+      }),
+      performanceFloorAuc: param('PerformanceFloorAuc', {
+        type: 'Number',
+        description:
+          'AUC floor for labelled production predictions (latest window, all served versions): below it the performance alarm fires, alerts and starts retraining. 0 never fires.',
+        default: '0.6',
+        minValue: 0,
+        maxValue: 1,
       }),
     };
   }

@@ -3,6 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { PERFORMANCE_METRICS, PERFORMANCE_NAMESPACE } from '../../lambdas/core/performance/performance-summary';
+import { ENDPOINT_METRICS_NAMESPACE } from '../../lambdas/predict/adapters';
 import { DATA_QUALITY_NAMESPACE, DRIFT_SCORE_METRIC, FEATURE_DRIFT_METRIC_PREFIX } from './drift-alarms';
 
 export interface ProjectDashboardProps {
@@ -14,12 +16,15 @@ export interface ProjectDashboardProps {
   readonly endpoint?: lambda.IFunction;
   /** The drift threshold (a parameter token), drawn as a line on the drift graphs. */
   readonly driftThreshold: string;
+  /** The performance floor alarm, drawn on the AUC graph. @default - no performance alarm widget */
+  readonly performanceAlarm?: cloudwatch.IAlarm;
 }
 
 /**
- * One CloudWatch dashboard per project: pipeline runs, the endpoint's latency and errors,
- * the overall drift score and every feature's drift (found with a SEARCH expression, so
- * features need no widget of their own).
+ * One CloudWatch dashboard per project: pipeline runs, the endpoint's latency and errors and
+ * its A/B variants, the overall drift score and every feature's drift, and model performance
+ * from ground truth (per model version and variant). Per-feature and per-version series are
+ * found with SEARCH expressions, so they need no widget of their own.
  */
 export class ProjectDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -85,6 +90,37 @@ export class ProjectDashboard extends Construct {
         }),
       ]);
     }
+    const search = (namespace: string, dimensions: string, metric: string, statistic: string): cloudwatch.MathExpression =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${namespace},${dimensions}} Project="${props.projectName}" MetricName="${metric}"', '${statistic}', 300)`,
+        label: '',
+        period,
+      });
+    widgets.push([
+      new cloudwatch.GraphWidget({
+        title: 'A/B variants: predictions served',
+        left: [search(ENDPOINT_METRICS_NAMESPACE, 'Project,Variant', 'Predictions', 'Sum')],
+        right: [search(ENDPOINT_METRICS_NAMESPACE, 'Project,Variant', 'Positives', 'Sum')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'A/B variants: latency p95 (ms)',
+        left: [search(ENDPOINT_METRICS_NAMESPACE, 'Project,Variant', 'Latency', 'p95')],
+        width: 12,
+      }),
+    ]);
+    const auc = new cloudwatch.Metric({ namespace: PERFORMANCE_NAMESPACE, metricName: PERFORMANCE_METRICS.auc, dimensionsMap: { Project: props.projectName }, statistic: 'Minimum', period });
+    widgets.push([
+      props.performanceAlarm
+        ? new cloudwatch.AlarmWidget({ title: 'Model performance: AUC of labelled predictions vs the floor', alarm: props.performanceAlarm, width: 12 })
+        : new cloudwatch.GraphWidget({ title: 'Model performance: AUC of labelled predictions', left: [auc], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Performance per model version and variant (AUC; calibration error right)',
+        left: [search(PERFORMANCE_NAMESPACE, 'Project,ModelVersion,Variant', PERFORMANCE_METRICS.auc, 'Minimum')],
+        right: [search(PERFORMANCE_NAMESPACE, 'Project,ModelVersion,Variant', PERFORMANCE_METRICS.calibrationError, 'Maximum')],
+        width: 12,
+      }),
+    ]);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets, defaultInterval: Duration.days(1) });
   }
 }

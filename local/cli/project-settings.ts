@@ -50,6 +50,14 @@ export function projectSettingsFromArgs(args: ParsedCommand, command: string): P
     driftThreshold = value;
   }
 
+  const floorText = args.string('performance-floor');
+  let performanceFloorAuc: number | undefined;
+  if (floorText !== undefined) {
+    const value = floorText.trim() === '' ? Number.NaN : Number(floorText);
+    if (!Number.isFinite(value) || value < 0 || value > 1) fail(`--performance-floor must be an AUC from 0 to 1 (got '${floorText}')`);
+    performanceFloorAuc = value;
+  }
+
   const retrainingSchedule = args.string('schedule');
   if (retrainingSchedule !== undefined && retrainingSchedule !== 'none') {
     if (!SCHEDULE_PATTERN.test(retrainingSchedule)) fail(`--schedule must be 'none', 'rate(VALUE UNIT)' or 'cron(FIELDS)' (got '${retrainingSchedule}')`);
@@ -89,6 +97,7 @@ export function projectSettingsFromArgs(args: ParsedCommand, command: string): P
     ...(entityIdColumn === undefined ? {} : { entityIdColumn }),
     ...(positiveLabel === undefined ? {} : { positiveLabel }),
     ...(driftThreshold === undefined ? {} : { driftThreshold }),
+    ...(performanceFloorAuc === undefined ? {} : { performanceFloorAuc }),
     ...(retrainingSchedule === undefined ? {} : { retrainingSchedule }),
     ...(trainingInstanceType === undefined ? {} : { trainingInstanceType }),
     ...(spotText === undefined ? {} : { spotTraining: spotText === 'true' }),

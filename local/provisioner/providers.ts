@@ -13,6 +13,8 @@ export interface ProviderServices {
   readonly registerStateMachine: (machine: { arn: string; name: string; definition: JsonObject }) => void;
   readonly registerRule: (rule: { name: string; arn: string; properties: JsonObject }) => void;
   readonly registerTopic: (arn: string) => void;
+  /** An SNS subscription; the local cloud delivers email ones to local mailboxes through their filter policy. */
+  readonly registerSubscription: (subscription: { arn: string; topicArn: string; protocol: string; endpoint: string; filterPolicy?: JsonValue; filterPolicyScope?: string }) => void;
   readonly registerAlarm: (alarm: { logicalId: string; name: string; arn: string; type: string; properties: JsonObject }) => void;
   /** Serves a function URL on 127.0.0.1 and returns its address. */
   readonly registerFunctionUrl: (url: { functionName: string; authType: 'AWS_IAM' | 'NONE' }) => Promise<string>;
@@ -67,8 +69,6 @@ const RECORDED_ONLY: Record<string, (r: ResourceRequest) => { physicalId: string
   'AWS::Lambda::Permission': (r) => ({ physicalId: r.generatedName(), attributes: {} }),
   // Dashboards have no local viewer; `lumina report` renders the same data as HTML.
   'AWS::CloudWatch::Dashboard': (r) => ({ physicalId: str(r.properties.DashboardName) ?? r.generatedName(255), attributes: {} }),
-  // Email subscriptions need a mailbox: recorded; the topic's messages stay readable locally.
-  'AWS::SNS::Subscription': (r) => ({ physicalId: `${str(r.properties.TopicArn) ?? 'topic'}:${r.generatedName(36, true)}`, attributes: {} }),
   // The AWS CLI layer of CDK's BucketDeployment: only that Python function uses it.
   'AWS::Lambda::LayerVersion': (r) => ({ physicalId: arn(r, 'lambda', `layer:${r.generatedName(64)}:1`), attributes: {} }),
   // BucketDeployment publishes Service Catalog product bundles to the asset bucket; the local
@@ -121,6 +121,21 @@ export function createProviders(services: ProviderServices): Record<string, Reso
     const topicArn = arn(r, 'sns', name);
     services.registerTopic(topicArn);
     return { physicalId: topicArn, attributes: { TopicArn: topicArn, TopicName: name } };
+  };
+
+  // Email subscriptions get a local mailbox (LocalCloud.mailbox) that receives what their filter policy lets through.
+  providers['AWS::SNS::Subscription'] = async (r) => {
+    const topicArn = str(r.properties.TopicArn) ?? 'topic';
+    const subscriptionArn = `${topicArn}:${r.generatedName(36, true)}`;
+    services.registerSubscription({
+      arn: subscriptionArn,
+      topicArn,
+      protocol: str(r.properties.Protocol) ?? '',
+      endpoint: str(r.properties.Endpoint) ?? '',
+      ...(r.properties.FilterPolicy === undefined ? {} : { filterPolicy: r.properties.FilterPolicy }),
+      ...(str(r.properties.FilterPolicyScope) === undefined ? {} : { filterPolicyScope: str(r.properties.FilterPolicyScope) }),
+    });
+    return { physicalId: subscriptionArn, attributes: {} };
   };
 
   providers['AWS::Lambda::Function'] = async (r) => {

@@ -29,7 +29,7 @@ import { pipelineLabel } from '../cli/commands/runs';
 import { describeFailure, elapsedMs } from '../cli/output';
 import { localRegistryStore } from '../cli/registry-store';
 import { type BatchDrift, type DriftViolation, type ProjectReportData, type ReportRun, renderProjectReport } from './report-html';
-import { type ReportBucket, s3Bucket } from './s3-bucket';
+import { type ReportBucket, s3Bucket } from '../../lambdas/shared/s3-bucket';
 
 export interface ProjectReportOptions {
   /** @default the system clock */

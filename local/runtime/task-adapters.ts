@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { RunOptions } from 'aws-local-stepfunctions';
 import { findAdapterKey, LAMBDA_FUNCTION_ARN_PATTERN, listTaskStates } from '../step-functions/definition-check';
+import type { CompiledFilterPolicy } from '../events/sns-filter-policy';
 import type { InvokeResult } from './lambda-runtime';
 
 export { LAMBDA_FUNCTION_ARN_PATTERN };
@@ -431,10 +432,34 @@ export interface LocalTopicsOptions {
   readonly onSubscriberError?: (error: unknown, message: PublishedMessage) => void;
 }
 
-/** The local SNS: topics from the template, every published message kept, and subscriber callbacks. */
+/** An email subscription (from the template's AWS::SNS::Subscription): its filter decides what reaches the mailbox. */
+export interface EmailSubscription {
+  readonly subscriptionArn: string;
+  readonly topicArn: string;
+  readonly endpoint: string;
+  /** @default - every message */
+  readonly filter?: CompiledFilterPolicy;
+}
+
+/** A message delivered to an email subscription's mailbox. */
+export interface DeliveredEmail {
+  readonly subscriptionArn: string;
+  readonly topicArn: string;
+  readonly messageId: string;
+  readonly subject?: string;
+  readonly message: string;
+  readonly timestamp: string;
+}
+
+/**
+ * The local SNS: topics from the template, every published message kept, subscriber
+ * callbacks, and email subscriptions delivered to local mailboxes through their filter policies.
+ */
 export class LocalTopics {
   private readonly published = new Map<string, PublishedMessage[]>();
   private readonly listeners = new Map<string, Set<TopicListener>>();
+  private readonly emailSubscriptions = new Map<string, EmailSubscription>();
+  private readonly mailboxes = new Map<string, DeliveredEmail[]>();
 
   constructor(private readonly options: LocalTopicsOptions = {}) {}
 
@@ -459,6 +484,19 @@ export class LocalTopics {
       Timestamp: (this.options.clock?.() ?? new Date()).toISOString(),
     };
     messages.push(message);
+    for (const subscription of this.emailSubscriptions.values()) {
+      if (subscription.topicArn !== request.TopicArn || (subscription.filter && !subscription.filter.matches(message))) continue;
+      const mailbox = this.mailboxes.get(subscription.endpoint) ?? [];
+      mailbox.push({
+        subscriptionArn: subscription.subscriptionArn,
+        topicArn: message.TopicArn,
+        messageId: message.MessageId,
+        ...(message.Subject === undefined ? {} : { subject: message.Subject }),
+        message: message.Message,
+        timestamp: message.Timestamp,
+      });
+      this.mailboxes.set(subscription.endpoint, mailbox);
+    }
     for (const listener of this.listeners.get(request.TopicArn) ?? []) {
       // Delivery is asynchronous, as with SNS: the publisher does not wait for subscribers.
       queueMicrotask(() => {
@@ -473,6 +511,25 @@ export class LocalTopics {
   /** Messages published to one topic, oldest first. */
   messages(topicArn: string): readonly PublishedMessage[] {
     return [...(this.published.get(topicArn) ?? [])];
+  }
+
+  /** Delivers later messages on the subscription's topic that pass its filter to the endpoint's mailbox. */
+  subscribeEmail(subscription: EmailSubscription): void {
+    if (!this.published.has(subscription.topicArn)) throw new TopicNotFoundError(subscription.topicArn);
+    this.emailSubscriptions.set(subscription.subscriptionArn, subscription);
+  }
+
+  unsubscribeEmail(subscriptionArn: string): void {
+    this.emailSubscriptions.delete(subscriptionArn);
+  }
+
+  emailSubscriptionArns(): string[] {
+    return [...this.emailSubscriptions.keys()];
+  }
+
+  /** What was delivered to an email address, oldest first. */
+  mailbox(endpoint: string): readonly DeliveredEmail[] {
+    return [...(this.mailboxes.get(endpoint) ?? [])];
   }
 
   /** Calls `listener` for each later message on the topic; returns the unsubscribe function. */

@@ -53,7 +53,7 @@ describe('npm start demo (small data)', () => {
     expect(summary.retraining.challengerVersion).toBe(2);
     expect(['staged', 'rejected']).toContain(summary.retraining.decision);
     // The alarm and the drifted monitored feature it named are in the challenger's lineage.
-    expect(summary.retraining.lineage.alarm).toMatch(/AnyDrift/);
+    expect(summary.retraining.lineage.alarm).toMatch(/-drift$/);
     expect(summary.retraining.lineage.driftedFeatures).toContain('age');
   });
 });

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { BatchPredictionMetadata, batchPredictionRecords, type LoggedPrediction, parsePredictionLog, type SkippedPrediction } from './prediction-records';
 import { joinOutcomes, type OutcomeRow } from './ground-truth';
 import { LabelsValidationError, type LabelsColumns, type LabelsProblem, parseLabelsFile } from './labels-file';
-import { type PerformanceResult, PERFORMANCE_NAMESPACE, performanceMetricData, summarisePerformance } from './performance-summary';
+import { latestOverallFigures, type PerformanceResult, PERFORMANCE_NAMESPACE, performanceMetricData, summarisePerformance } from './performance-summary';
 import { type MetricSink, putMetricDataRequests } from '../monitoring/drift-metrics';
 
 /** The bucket access the ingestion needs (one bucket: the project's artifact bucket). */
@@ -121,6 +121,8 @@ export type IngestLabelsOutcome =
       readonly unmatched: readonly { readonly line: number; readonly reason: string }[];
       readonly predictions: { readonly read: number; readonly endpoint: number; readonly batch: number; readonly skipped: number; readonly skippedExamples: readonly SkippedPrediction[] };
       readonly performance: PerformanceResult;
+      /** The latest window over every served version: what the {Project} metrics (and the performance floor alarm) see. */
+      readonly latest: ReturnType<typeof latestOverallFigures>;
       readonly metrics: { readonly namespace: string; readonly datums: number; readonly requests: number };
     };
 
@@ -192,6 +194,7 @@ export async function ingestLabels(request: IngestLabelsRequest, deps: IngestLab
       skippedExamples: predictions.skipped.slice(0, 5),
     },
     performance,
+    latest: latestOverallFigures(performance, all.joined),
     metrics: { namespace: PERFORMANCE_NAMESPACE, datums: datums.length, requests: requests.length },
   };
 }

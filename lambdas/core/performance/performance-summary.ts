@@ -197,6 +197,22 @@ export interface PerformanceMetricContext {
 }
 
 /** The latest window of each series as metric datums (see the file comment). */
+/** The members whose prediction falls in the latest window of them all. */
+function latestWindow(members: readonly Joined[], windowMs: number): Joined[] {
+  const last = Math.max(...members.map((m) => windowStartOf(m.prediction.at, windowMs)));
+  return members.filter((m) => windowStartOf(m.prediction.at, windowMs) === last);
+}
+
+/**
+ * The latest window over every served version and variant — what users got lately, and what
+ * the {Project} metrics and so the performance floor alarm judge; null with no outcomes joined.
+ */
+export function latestOverallFigures(result: PerformanceResult, joined: readonly Joined[]): (z.output<z.ZodObject<typeof Figures>> & { readonly start: string }) | null {
+  if (joined.length === 0) return null;
+  const members = latestWindow(joined, result.windowMs);
+  return { start: new Date(windowStartOf(members[0].prediction.at, result.windowMs)).toISOString(), ...figuresOf(members, result.defaultThreshold) };
+}
+
 export function performanceMetricData(result: PerformanceResult, joined: readonly Joined[], context: PerformanceMetricContext): MetricDatum[] {
   const datums: MetricDatum[] = [];
   const add = (dimensions: Record<string, string>, figures: z.output<z.ZodObject<typeof Figures>>): void => {
@@ -209,10 +225,7 @@ export function performanceMetricData(result: PerformanceResult, joined: readonl
     push(PERFORMANCE_METRICS.calibrationError, figures.ece);
     push(PERFORMANCE_METRICS.count, figures.count);
   };
-  const latest = (members: readonly Joined[]): Joined[] => {
-    const last = Math.max(...members.map((m) => windowStartOf(m.prediction.at, result.windowMs)));
-    return members.filter((m) => windowStartOf(m.prediction.at, result.windowMs) === last);
-  };
+  const latest = (members: readonly Joined[]): Joined[] => latestWindow(members, result.windowMs);
   if (joined.length === 0) return datums;
   add({ Project: context.project }, figuresOf(latest(joined), result.defaultThreshold));
   for (const [version, members] of groupBy(joined, (j) => String(j.prediction.modelVersion))) {

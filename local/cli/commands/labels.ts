@@ -12,7 +12,7 @@ import { type IngestLabelsOutcome, ingestLabels } from '../../../lambdas/core/pe
 import type { PerformanceResult } from '../../../lambdas/core/performance/performance-summary';
 import { cloudWatchMetricSink } from '../../../lambdas/monitor-batch/cloudwatch-metric-sink';
 import type { ProjectInfo } from '../../cloud-api';
-import { s3Bucket } from '../../report/s3-bucket';
+import { s3Bucket } from '../../../lambdas/shared/s3-bucket';
 import { UsageError } from '../args';
 import { withLocalCloud } from '../cloud-session';
 import { type CommandSpec, EXIT_CODES } from '../command';

@@ -33,6 +33,13 @@ export const projectCreateCommand: CommandSpec = {
     { name: 'spot', type: 'string', value: 'true|false', description: 'managed spot training with checkpoints', defaultText: 'true' },
     { name: 'monitored-features', type: 'string', value: 'A,B,...', description: 'features that get their own drift alarm (at most 20); the overall drift score is always alarmed', defaultText: 'none' },
     { name: 'alert-email', type: 'string', value: 'ADDRESS', description: "email subscribed to the project's alerts", defaultText: 'none' },
+    {
+      name: 'performance-floor',
+      type: 'string',
+      value: 'AUC',
+      description: 'AUC of labelled production predictions below which the performance alarm fires, alerts and starts retraining (0 never fires)',
+      defaultText: '0.6',
+    },
   ],
   examples: ["lumina project create adherence --target stopped_within_30d --entity-id patient_id --positive-label 1 --schedule 'rate(7 days)'"],
   run: async (args, context) => {

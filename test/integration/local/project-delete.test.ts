@@ -52,7 +52,7 @@ describe('local cloud: lumina project delete', () => {
     cloud = await startLocalCloud({ alarmEvaluationIntervalMs: 0 });
     documents = DynamoDBDocumentClient.from(cloud.dynamodb);
     for (const name of [DOOMED, KEEPER]) {
-      await cloud.createProject({ name, targetColumn: 'stopped_within_30d', entityIdColumn: 'patient_id', positiveLabel: '1' });
+      await cloud.createProject({ name, targetColumn: 'stopped_within_30d', entityIdColumn: 'patient_id', positiveLabel: '1', alertEmail: `${name}@example.org` });
       await cloud.s3.send(new PutObjectCommand({ Bucket: cloud.artifactBucket, Key: `projects/${name}/config/training.json`, Body: JSON.stringify({ hyperparameters: { num_round: 15, max_depth: 3, eta: 0.3 } }) }));
       await recordAuditEvent({ project: name, action: 'project.created', actor: 'local:tester', source: 'test', target: `project:${name}` }, { store: localAuditStore(cloud), now: () => new Date(), newId: () => `created-${name}` });
     }
@@ -89,7 +89,9 @@ describe('local cloud: lumina project delete', () => {
     const machines = stackResources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine').map((r) => r.physicalId);
     const alarms = stackResources.filter((r) => r.type === 'AWS::CloudWatch::Alarm').map((r) => r.physicalId);
     const doomedUrl = doomed.outputs.EndpointUrl;
-    expect(machines).toHaveLength(2);
+    // Training, batch inference and labels.
+    expect(machines).toHaveLength(3);
+    expect(stackResources.filter((r) => r.type === 'AWS::SNS::Subscription')).toHaveLength(1);
     expect(alarms.length).toBeGreaterThan(0);
     expect(cloud.listFunctionUrls().map((u) => u.url)).toContain(doomedUrl);
     const keeperAlarm = keeper.outputs.DriftAlarmName;
@@ -103,7 +105,7 @@ describe('local cloud: lumina project delete', () => {
     // Assess: the plan, what was removed, and the verification.
     expect(deleted.stderr).not.toContain('lumina:');
     expect(deleted.code).toBe(0);
-    expect(deleted.stdout).toMatch(/pipelines +2: /);
+    expect(deleted.stdout).toMatch(/pipelines +3: /);
     expect(deleted.stdout).toMatch(new RegExp(`artifacts +${objectsBefore} objects, .* under s3://${cloud.artifactBucket}/projects/${DOOMED}/`));
     expect(deleted.stdout).toContain(`Deleted project ${DOOMED}:`);
     expect(deleted.stdout).toContain(`Verified: no resource, object or item of ${DOOMED} is left.`);

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { DATA_QUALITY_NAMESPACE, DriftAlarms, MAX_MONITORED_FEATURES } from '../../../lib/constructs/drift-alarms';
+import { PerformanceAlarms } from '../../../lib/constructs/performance-alarms';
 import { ProjectDashboard } from '../../../lib/constructs/project-dashboard';
 import { RetrainingTriggers } from '../../../lib/constructs/retraining-triggers';
 
@@ -20,7 +21,16 @@ function projectStack(): Template {
     monitoredFeatures: features.valueAsList,
     alarmActionArns: [topic.topicArn],
   });
-  new RetrainingTriggers(stack, 'Retraining', { projectName: 'adherence', pipeline, driftAlarm: alarms.composite, alerts: topic, retrainingSchedule: schedule.valueAsString });
+  const floor = new CfnParameter(stack, 'PerformanceFloorAuc', { type: 'Number', default: '0.6' });
+  const performance = new PerformanceAlarms(stack, 'Performance', { projectName: 'adherence', aucFloor: floor.valueAsString, alarmActionArns: [topic.topicArn] });
+  new RetrainingTriggers(stack, 'Retraining', {
+    projectName: 'adherence',
+    pipeline,
+    driftAlarm: alarms.composite,
+    performanceAlarm: performance.aucFloor,
+    alerts: topic,
+    retrainingSchedule: schedule.valueAsString,
+  });
   new ProjectDashboard(stack, 'Dashboard', { projectName: 'adherence', trainingPipeline: pipeline, driftThreshold: threshold.valueAsString });
   return Template.fromStack(stack);
 }
@@ -56,6 +66,26 @@ describe('DriftAlarms', () => {
     expect(rule).toContain('ALARM(\\"');
     expect((rule.match(/Fn::If/g) ?? []).length).toBe(MAX_MONITORED_FEATURES);
     expect(composite[0].Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alerts/) }]);
+    // Named, so an alert subscription can let CloudWatch's own notification of it through.
+    expect(composite[0].Properties.AlarmName).toBe('adherence-drift');
+  });
+});
+
+describe('PerformanceAlarms', () => {
+  const template = projectStack();
+
+  it('alarms when the AUC of labelled predictions falls below the floor parameter, keeping its state while no labels arrive', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'adherence-performance-floor',
+      Namespace: 'LuminaOps/ModelPerformance',
+      MetricName: 'auc',
+      Dimensions: [{ Name: 'Project', Value: 'adherence' }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: { Ref: 'PerformanceFloorAuc' },
+      TreatMissingData: 'ignore',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alerts') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Alerts') }],
+    });
   });
 });
 
@@ -73,6 +103,21 @@ describe('RetrainingTriggers', () => {
       Targets: Match.arrayWith([
         Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Training') }, InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-alarmName': '$.detail.alarmName', 'detail-state-reasonData': '$.detail.state.reasonData' }) }) }),
         Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Alerts') } }),
+      ]),
+    });
+  });
+
+  it('starts the training pipeline and tells the alerts topic when the performance floor alarm goes to ALARM', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^PerformanceAucFloor'), 'Arn'] }],
+        detail: { state: { value: ['ALARM'] } },
+      },
+      Targets: Match.arrayWith([
+        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Training') }, InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-alarmName': '$.detail.alarmName' }) }) }),
+        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Alerts') }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('performance-alarm') }) }),
       ]),
     });
   });

@@ -94,11 +94,11 @@ describe('ML project (Service Catalog product and direct stack)', () => {
     app.platform.hasOutput('*', { Export: { Name: 'LuminaOps:DataScientistRoleArn' } });
   });
 
-  it('lets the monitor publish metrics to the data-quality namespace only (every PutMetricData is namespace-bound)', () => {
+  it('lets the monitor and the labels pipeline publish metrics to their own namespaces only (every PutMetricData is namespace-bound)', () => {
     const policies = JSON.stringify(Object.values(app.product.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument));
     const metricStatements = policies.match(/\{[^{}]*"cloudwatch:PutMetricData"[^{}]*\{[^{}]*\{[^{}]*\}[^{}]*\}[^{}]*\}/g) ?? [];
-    // The monitor's own namespace, and SageMaker training jobs' metrics under /aws/sagemaker/*: never unconditional.
-    expect(metricStatements).toHaveLength(2);
+    // The monitor's namespace, the labels pipeline's performance namespace, and SageMaker training jobs' metrics under /aws/sagemaker/*: never unconditional.
+    expect(metricStatements).toHaveLength(3);
     expect(metricStatements.some((st) => st.includes('"StringEquals":{"cloudwatch:namespace":"LuminaOps/DataQuality"}'))).toBe(true);
     for (const statement of metricStatements) expect(statement).toContain('"cloudwatch:namespace"');
   });
@@ -112,12 +112,50 @@ describe('ML project (Service Catalog product and direct stack)', () => {
     expect(text).toContain('NoBaselineToMonitor');
   });
 
-  it('subscribes the alert email only when given, filtered to this project', () => {
+  it('subscribes the alert email only when given, filtered to this project (its notifications and its alarms)', () => {
     const subscriptions = app.product.findResources('AWS::SNS::Subscription');
     const [subscription] = Object.values(subscriptions);
     expect(subscription.Properties).toMatchObject({ Protocol: 'email', Endpoint: { Ref: 'AlertEmail' }, FilterPolicyScope: 'MessageBody' });
-    expect(subscription.Properties.FilterPolicy).toEqual({ project: [{ Ref: 'ProjectName' }] });
+    expect(subscription.Properties.FilterPolicy).toEqual({
+      $or: [
+        { project: [{ Ref: 'ProjectName' }] },
+        { AlarmName: [{ 'Fn::Join': ['', [{ Ref: 'ProjectName' }, '-drift']] }, { 'Fn::Join': ['', [{ Ref: 'ProjectName' }, '-performance-floor']] }] },
+      ],
+    });
     expect(subscription.Condition).toBeDefined();
+  });
+
+  it('declares the performance floor parameter (an AUC from 0 to 1)', () => {
+    app.product.hasParameter('PerformanceFloorAuc', { Type: 'Number', Default: '0.6', MinValue: 0, MaxValue: 1 });
+  });
+
+  it('starts the labels pipeline from the labels drop prefix; its function reads and writes only its own prefixes and publishes only performance metrics', () => {
+    app.product.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({ object: { key: [{ prefix: { 'Fn::Join': ['', ['projects/', { Ref: 'ProjectName' }, '/labels/incoming/']] } }] } }),
+      }),
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^ProjectLabelsStateMachine') } })],
+    });
+    const machines = Object.values(app.product.findResources('AWS::StepFunctions::StateMachine'));
+    const labels = machines.find((m) => JSON.stringify(m.Properties.DefinitionString).includes('IngestLabels'));
+    expect(JSON.stringify(labels!.Properties.DefinitionString)).toMatch(/LabelsAccepted.*NotifyLabelsRefused/);
+
+    const policies = Object.entries(app.product.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ProjectLabelsIngestLabels'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0][1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+    const s3Resources = JSON.stringify(statements.filter((st) => JSON.stringify(st.Action).includes('s3:')).map((st) => st.Resource));
+    for (const prefix of ['/labels/*', '/predictions/endpoint/*', '/inference/outbox/*', '/performance/*']) expect(s3Resources).toContain(`"${prefix}"`);
+    expect(s3Resources).not.toContain('/training/');
+    const metrics = statements.find((st) => st.Action === 'cloudwatch:PutMetricData');
+    expect(metrics?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'LuminaOps/ModelPerformance' } });
+  });
+
+  it('draws A/B variants and model performance against the floor on the dashboard', () => {
+    const [dashboard] = Object.values(app.product.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    expect(body).toContain('LuminaOps/Endpoint,Project,Variant');
+    expect(body).toContain('LuminaOps/ModelPerformance,Project,ModelVersion,Variant');
+    expect(body).toContain('Model performance: AUC of labelled predictions vs the floor');
   });
 
   it('starts batch inference from the inference inbox and outputs where to drop data and call the endpoint', () => {
@@ -126,7 +164,7 @@ describe('ML project (Service Catalog product and direct stack)', () => {
         detail: Match.objectLike({ object: { key: [{ prefix: { 'Fn::Join': ['', ['projects/', { Ref: 'ProjectName' }, '/inference/inbox/']] } }] } }),
       }),
     });
-    for (const output of ['TrainingInbox', 'InferenceInbox', 'InferenceOutbox', 'EndpointUrl', 'InferencePipelineArn', 'DriftAlarmName']) {
+    for (const output of ['TrainingInbox', 'InferenceInbox', 'InferenceOutbox', 'EndpointUrl', 'InferencePipelineArn', 'DriftAlarmName', 'PerformanceAlarmName', 'LabelsDrop', 'LabelsPipelineArn']) {
       app.project.hasOutput(output, {});
     }
   });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { windowFrom, formatLabelsOutcome } from '../../../local/cli/commands/labels';
 import { runCli } from '../../../local/cli/main';
 import { startReportServer } from '../../../local/report/report-server';
-import { summarisePerformance } from '../../../lambdas/core/performance/performance-summary';
+import { latestOverallFigures, summarisePerformance } from '../../../lambdas/core/performance/performance-summary';
 import { FakeCloudState, recordingIo, removeTemporaryDirs, temporaryDir } from './fake-local-cloud';
 
 afterAll(removeTemporaryDirs);
@@ -98,6 +98,7 @@ describe('formatLabelsOutcome', () => {
         joined: { total: 3, byRequest: 3, byEntity: 0 },
         unmatched: [{ line: 5, reason: 'no prediction with request id r9' }],
         predictions: { read: 10, endpoint: 10, batch: 0, skipped: 0, skippedExamples: [] },
+        latest: latestOverallFigures(performance, joined),
         performance,
         metrics: { namespace: 'LuminaOps/ModelPerformance', datums: 12, requests: 1 },
       },

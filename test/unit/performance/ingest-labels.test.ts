@@ -1,4 +1,5 @@
 import { type LabelsBucket, ingestLabels, labelsKeys, uploadIdOf } from '../../../lambdas/core/performance/ingest-labels';
+import { ingestLabelsDrop, LabelsDropError, LabelsDropInput, MAX_LABELS_DROP_BYTES } from '../../../lambdas/core/performance/labels-drop';
 import { PerformanceResultSchema } from '../../../lambdas/core/performance/performance-summary';
 import { batchPredictionRecords, parsePredictionLog } from '../../../lambdas/core/performance/prediction-records';
 import type { PutMetricDataRequest } from '../../../lambdas/core/monitoring/drift-metrics';
@@ -143,5 +144,73 @@ describe('prediction records', () => {
     expect(read.records).toEqual([{ requestId: `batch-${'ab'.repeat(8)}-2`, entityId: 'p1', modelVersion: 3, variant: 'batch', probability: 0.25, at: '2026-03-02T12:00:00.000Z', source: 'batch' }]);
     expect(read.skipped.map((s) => s.line)).toEqual([3, 4]);
     expect(batchPredictionRecords(encode('id,probability\n1,0.5\n'), { key: 'k.csv', metadata }).skipped[0].reason).toBe('the project has no entity id column: the batch cannot be joined');
+  });
+});
+
+describe('ingestLabelsDrop (the labels pipeline step)', () => {
+  const BUCKET = 'artifacts';
+  const dropKey = `projects/${P}/labels/incoming/2026/outcomes.csv`;
+  /** The bucket, as the step's ObjectStore too (versions: the latest body wins unless a version is asked for). */
+  function dropDeps(files: Record<string, string>, versions: Record<string, string> = {}) {
+    const bucket = memoryBucket({ ...predictions(), ...files });
+    const requests: PutMetricDataRequest[] = [];
+    const objects = {
+      async get(name: string, key: string, versionId?: string): Promise<Uint8Array> {
+        if (name !== BUCKET) throw new Error(`unexpected bucket ${name}`);
+        const body = versionId ? versions[versionId] : decode(bucket.objects.get(key));
+        if (body === undefined) throw new Error(`NoSuchKey ${key}`);
+        return encode(body);
+      },
+      async put(): Promise<{ versionId?: string }> {
+        throw new Error('the step never writes through the object store');
+      },
+    };
+    return { bucket, requests, deps: { bucket, objects, metrics: { putMetricData: async (r: PutMetricDataRequest) => void requests.push(r) }, now: () => new Date('2026-03-05T08:00:00.000Z') } };
+  }
+  const config = { project, artifactBucket: BUCKET };
+
+  it('ingests exactly the dropped version and reports the latest window the floor alarm judges', async () => {
+    // Prepare: the key now holds other bytes; the event names the version that was dropped.
+    const { bucket, requests, deps } = dropDeps({ [dropKey]: 'request_id,outcome\nr1,0\n' }, { v1: 'request_id,outcome\nr5,1\nr6,0\n' });
+
+    // Act
+    const result = await ingestLabelsDrop({ bucket: BUCKET, key: dropKey, versionId: 'v1' }, config, deps);
+
+    // Assess
+    expect(result).toMatchObject({ accepted: true, source: { key: dropKey, versionId: 'v1' }, rows: 2, joined: 2, unmatched: 0, performanceKey: labelsKeys.performance(P) });
+    if (!result.accepted) throw new Error('expected the drop to be accepted');
+    // r5 (0.8, outcome 1) and r6 (0.3, outcome 0), both on 2026-03-03: AUC 1, both right at 0.5.
+    expect(result.latest).toEqual({ start: '2026-03-03T00:00:00.000Z', auc: 1, accuracy: 1, count: 2 });
+    expect(result.metricsPublished).toBeGreaterThan(0);
+    expect(requests.flatMap((r) => r.MetricData).find((d) => d.MetricName === 'auc' && d.Dimensions.length === 1)).toMatchObject({ Value: 1, Dimensions: [{ Name: 'Project', Value: P }] });
+    // The kept copy is the dropped version, under the file's own name.
+    const kept = bucket.writes.find((k) => k.startsWith(`projects/${P}/labels/inbox/`))!;
+    expect(kept).toMatch(/-outcomes\.csv$/);
+    expect(decode(bucket.objects.get(kept))).toBe('request_id,outcome\nr5,1\nr6,0\n');
+  });
+
+  it('returns a refused file with its first problems and report, publishing nothing', async () => {
+    const { requests, deps } = dropDeps({ [dropKey]: 'request_id,outcome\nr1,maybe\nr2,1\n' });
+    const result = await ingestLabelsDrop({ bucket: BUCKET, key: dropKey }, config, deps);
+    expect(result).toMatchObject({ accepted: false, source: { key: dropKey }, problemCount: 1, problems: [{ line: 2, column: 'outcome' }] });
+    if (result.accepted) throw new Error('expected the drop to be refused');
+    expect(result.rejectedKey).toMatch(new RegExp(`^projects/${P}/labels/rejected/`));
+    expect(requests).toEqual([]);
+  });
+
+  it("refuses a drop outside the project's bucket or drop prefix, or over the size limit, before ingesting", async () => {
+    const { bucket, deps } = dropDeps({ [dropKey]: 'request_id,outcome\nr1,1\n', [`projects/${P}/labels/incoming/big.csv`]: 'x'.repeat(MAX_LABELS_DROP_BYTES + 1) });
+    await expect(ingestLabelsDrop({ bucket: 'elsewhere', key: dropKey }, config, deps)).rejects.toThrow(new LabelsDropError(`s3://elsewhere/${dropKey} is not in the project's artifact bucket ${BUCKET}`));
+    await expect(ingestLabelsDrop({ bucket: BUCKET, key: 'projects/other/labels/incoming/a.csv' }, config, deps)).rejects.toThrow(/is not under the labels drop prefix projects\/adherence\/labels\/incoming\//);
+    await expect(ingestLabelsDrop({ bucket: BUCKET, key: `projects/${P}/labels/incoming/` }, config, deps)).rejects.toThrow(LabelsDropError);
+    await expect(ingestLabelsDrop({ bucket: BUCKET, key: `projects/${P}/labels/incoming/big.csv` }, config, deps)).rejects.toThrow(/a labels file may be at most 67108864 bytes/);
+    expect(bucket.writes).toEqual([]);
+  });
+
+  it('validates the event at the edge', () => {
+    expect(LabelsDropInput.safeParse({ bucket: BUCKET }).success).toBe(false);
+    expect(LabelsDropInput.parse({ bucket: BUCKET, key: dropKey, versionId: '' }).versionId).toBeUndefined();
+    expect(LabelsDropInput.parse({ bucket: BUCKET, key: dropKey, versionId: null }).versionId).toBeUndefined();
+    expect(LabelsDropInput.parse({ bucket: BUCKET, key: dropKey, versionId: 'v1', etag: 'e', trigger: 's3', eventId: 'id' })).toEqual({ bucket: BUCKET, key: dropKey, versionId: 'v1', etag: 'e', trigger: 's3', eventId: 'id' });
   });
 });

@@ -1,11 +1,11 @@
 /**
- * One bucket of the local cloud's S3 as the small interface the report and the labels
- * ingestion read through: get (undefined when the key does not exist), put, and list with
- * paging. Listing uses a Prefix and no Delimiter (s3rver loses deep prefixes with a
- * Delimiter and no Prefix).
+ * One S3 bucket as the small interface the project report and the labels ingestion read
+ * through (the labels Lambda in AWS, `lumina labels put` and `lumina report` locally): get
+ * (undefined when the key does not exist), put, and list with paging. Listing uses a Prefix
+ * and no Delimiter (s3rver loses deep prefixes with a Delimiter and no Prefix).
  */
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LabelsBucket } from '../../lambdas/core/performance/ingest-labels';
+import type { LabelsBucket } from '../core/performance/ingest-labels';
 
 export interface ListedObject {
   readonly key: string;
