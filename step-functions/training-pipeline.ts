@@ -532,6 +532,7 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
         constraints: sfn.JsonPath.stringAt('$.profile.dataset.baselineKeys.constraints'),
       },
       card: sfn.JsonPath.objectAt('$.split.result.card'),
+      featureGroups: sfn.JsonPath.listAt('$.split.result.featureGroups'),
     },
     '$.registration',
     Duration.minutes(5),

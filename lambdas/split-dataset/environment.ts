@@ -8,5 +8,7 @@ export const SplitDatasetEnvironment = z.object({
   TARGET_COLUMN: z.string().min(1),
   ENTITY_ID_COLUMN: z.string(),
   POSITIVE_LABEL: z.string(),
+  /** The platform's feature store table, for training sets that join feature groups. */
+  FEATURE_STORE_TABLE: z.string().min(3),
 });
 export type SplitDatasetEnvironment = z.output<typeof SplitDatasetEnvironment>;

@@ -135,12 +135,15 @@ export class TrainingPipeline extends Construct {
       entry: 'lambdas/split-dataset/index.ts',
       description: 'Splits a dataset version by entity hash and writes the SageMaker channels and holdout of a run',
       environmentSchema: SplitDatasetEnvironment,
-      environment: dataSpec,
+      environment: { ...dataSpec, FEATURE_STORE_TABLE: platform.tables.featureStore.tableName },
       encryptionKey: platform.key,
       memorySize: 2048,
       timeout: Duration.minutes(10),
     });
     platform.artifacts.grantRead(splitDataset, `${projectPrefix}/datasets/*`);
+    // Feature groups named in training.json: definitions and ingestions from the table, offline rows from features/.
+    platform.tables.featureStore.grantReadData(splitDataset);
+    platform.artifacts.grantRead(splitDataset, 'features/*');
     platform.artifacts.grantRead(splitDataset, `${projectPrefix}/config/*`);
     platform.artifacts.grantPut(splitDataset, `${projectPrefix}/runs/*/data/*`);
 
@@ -329,6 +332,11 @@ export class TrainingPipeline extends Construct {
     acknowledgePrefixWildcards(validateDataset, [`${prefix}/training/inbox/*`, `${prefix}/training/rejected/*`], reason);
     acknowledgePrefixWildcards(profileDataset, [`${prefix}/training/inbox/*`, `${prefix}/datasets/*`], reason);
     acknowledgePrefixWildcards(splitDataset, [`${prefix}/datasets/*`, `${prefix}/config/*`, `${prefix}/runs/*/data/*`], reason);
+    acknowledgePrefixWildcards(
+      splitDataset,
+      [`${props.nag.artifactBucketArn}/features/*`],
+      "Reads the offline feature store (the platform's, shared by projects) to join the feature groups training.json names; group keys are not known at deploy time. Read only.",
+    );
     acknowledgePrefixWildcards(convertModel, [`${prefix}/runs/*`, `${prefix}/runs/*/artifacts/*`], reason);
     acknowledgePrefixWildcards(evaluateModel, [`${prefix}/runs/*`, `${prefix}/runs/*/evaluation/*`], reason);
     acknowledgePrefixWildcards(registerModel, [`${prefix}/registry/*`], reason);

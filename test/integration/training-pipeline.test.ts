@@ -7,12 +7,16 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { registerFeatureGroup } from '../../lambdas/core/features/feature-groups';
+import { ingestFeatures } from '../../lambdas/core/features/ingestion';
 import { currentStages } from '../../lambdas/core/registry/stages';
 import { getModelVersion } from '../../lambdas/core/registry/model-version';
 import { dynamoDbRegistryStore } from '../../lambdas/shared/dynamodb-registry-store';
+import { featureStoreOverAws } from '../../lambdas/shared/feature-store-clients';
 import { PLATFORM_STACK_NAME } from '../../lib/app';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import type { ExecutionInfo } from '../../local/cloud-api';
+import { vitalsDefinition } from '../unit/features/feature-fixtures';
 import { releaseTestAssembly, testAssembly } from './test-assembly';
 
 const PROJECT = 'readmit';
@@ -146,5 +150,41 @@ describe('local cloud: the training pipeline end to end', () => {
     expect(alerts().some((m) => m.Subject === `LuminaOps ${PROJECT}: training pipeline failed` && m.Message.includes('max_depth'))).toBe(true);
     expect(await text(`projects/${PROJECT}/training/inbox/third.csv`)).toBe(data);
     expect(await currentStages(registry(), PROJECT)).toMatchObject({ staging: 1 });
+  }, 240_000);
+
+  it('joins the feature groups training.json names as of each row, and records their versions in the lineage', async () => {
+    // Prepare: the platform feature store holds each patient's vitals (v2 of the group is the latest;
+    // the config pins v1); the upload has a label time per row and no vitals of its own.
+    const store = featureStoreOverAws({ dynamodb: cloud.dynamodb, s3: cloud.s3 }, { tableName: cloud.tableName('featureStore'), bucket: cloud.artifactBucket });
+    await registerFeatureGroup(store.table, vitalsDefinition(), store);
+    await registerFeatureGroup(store.table, vitalsDefinition({ description: 'Vital signs, v2' }), store);
+    const vitals = ['patient_id,measured_at,heart_rate,smoker,ward'];
+    const rows = ['patient_id,label_time,age,sex,readmitted'];
+    for (let i = 0; i < 200; i++) {
+      const rate = 55 + ((i * 37) % 60);
+      vitals.push(`v${i},2026-03-01T00:00:00Z,${rate},${i % 5 === 0},general`);
+      rows.push(`v${i},2026-03-10T00:00:00Z,${30 + (i % 50)},${i % 2 ? 'F' : 'M'},${rate > 85 ? 'yes' : 'no'}`);
+    }
+    await ingestFeatures(store, { group: 'patient-vitals', version: 1, source: { csv: `${vitals.join('\n')}\n` } });
+    await putConfig({
+      hyperparameters: { num_round: 30, max_depth: 3, eta: 0.3 },
+      featureStore: { eventTimeColumn: 'label_time', groups: [{ name: 'patient-vitals', version: 1, features: ['heart_rate', 'smoker'] }] },
+    });
+    const key = `projects/${PROJECT}/training/inbox/with-features.csv`;
+
+    // Act
+    await cloud.s3.send(new PutObjectCommand({ Bucket: cloud.artifactBucket, Key: key, Body: `${rows.join('\n')}\n` }));
+    await cloud.waitForIdle(180_000);
+
+    // Assess: the run trained on the joined heart rate (the label depends on it alone) and recorded v1.
+    const run = cloud.listRuns(PROJECT).find((r) => (r.input as { key?: string }).key === key)!;
+    expect(run).toMatchObject({ status: 'SUCCEEDED' });
+    const output = run.output as { split: { result: { featureGroups: unknown; featureJoin: { trainingSetKey: string; stats: unknown } } }; registration: { result: { version: number } }; evaluation: { result: { metrics: { auc: number } } } };
+    expect(output.split.result.featureGroups).toEqual([{ name: 'patient-vitals', version: 1 }]);
+    expect(output.split.result.featureJoin.stats).toEqual([{ group: 'patient-vitals', version: 1, matched: 200, missing: 0 }]);
+    expect((await text(output.split.result.featureJoin.trainingSetKey)).split('\n')[0]).toBe('patient_id,label_time,age,sex,readmitted,heart_rate,smoker');
+    expect(output.evaluation.result.metrics.auc).toBeGreaterThan(0.95);
+    const { record } = await getModelVersion(registry(), PROJECT, output.registration.result.version);
+    expect(record.lineage.featureGroups).toEqual([{ name: 'patient-vitals', version: 1 }]);
   }, 240_000);
 });

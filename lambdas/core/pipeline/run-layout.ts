@@ -8,6 +8,7 @@
  * projects/<p>/runs/<run>/data/{train,validation,test}/data.csv   SageMaker channels (label first, encoded features)
  * projects/<p>/runs/<run>/data/encoding/encoding.json     channel `encoding`: the fitted tabular encoding
  * projects/<p>/runs/<run>/data/holdout.csv                the raw test rows (every column), for evaluation
+ * projects/<p>/runs/<run>/data/training-set.csv            the dataset with feature-store columns joined (featureStore runs)
  * projects/<p>/runs/<run>/model/<job>/output/model.tar.gz SageMaker's packed model directory
  * projects/<p>/runs/<run>/checkpoints/                    managed spot training checkpoints
  * projects/<p>/runs/<run>/artifacts/{xgboost-model.json,model.onnx,training-metrics.json}
@@ -42,6 +43,8 @@ export interface RunLayout {
   readonly channelData: (channel: ChannelName) => string;
   readonly encoding: string;
   readonly holdout: string;
+  /** The dataset with the feature-store columns joined (only when training.json names feature groups). */
+  readonly trainingSet: string;
   /** SageMaker's S3OutputPath (a prefix; the job adds `<job>/output/model.tar.gz`). */
   readonly modelOutputPrefix: string;
   readonly checkpointPrefix: string;
@@ -78,6 +81,7 @@ export function runLayout(projectName: string, runId: string): RunLayout {
     channelData: (channel) => `${channelPrefix(channel)}data.csv`,
     encoding: `${channelPrefix('encoding')}encoding.json`,
     holdout: `${prefix}data/holdout.csv`,
+    trainingSet: `${prefix}data/training-set.csv`,
     modelOutputPrefix: `${prefix}model/`,
     checkpointPrefix: `${prefix}checkpoints/`,
     modelJson: `${prefix}artifacts/xgboost-model.json`,

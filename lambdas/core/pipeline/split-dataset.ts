@@ -12,7 +12,11 @@ import type { ObjectStore } from '../../shared/object-store';
 import { projectLayout } from '../datasets/layout';
 import { DEFAULT_SPLIT_FRACTIONS, type EntitySplit, type SplitName, splitByEntity, splitTableByEntity } from '../ml/split';
 import { DataError, encodeTable, encodeTarget, fitEncoding, selectRows, type Table, type TableColumn, tableFromCsv } from '../ml/tabular';
+import type { FeatureStoreTableAndObjects } from '../features/store-dependencies';
+import type { JoinStats } from '../features/point-in-time';
+import type { FeatureGroupVersion } from '../registry/model-version';
 import { writeChannelCsv, writeCsv } from './channel-csv';
+import { joinFeatureGroups } from './feature-join';
 import { CHANNELS, runIdOf, runLayout, trainingConfigKey, trainingJobNameFor } from './run-layout';
 import { TrainingConfig, type TuningRequest, hyperparametersOf, tuningRequestOf } from './training-config';
 import type { ProjectDataSpec } from './training-data';
@@ -54,6 +58,10 @@ export interface SplitStepResult {
   readonly useTuning: boolean;
   /** The tuning job's request parts (null without an enabled tuning section). */
   readonly tuning: SplitTuning | null;
+  /** The feature group versions joined onto the rows (the version's `lineage.featureGroups`); empty without a featureStore section. */
+  readonly featureGroups: readonly FeatureGroupVersion[];
+  /** What the feature-store join did (null without a featureStore section). */
+  readonly featureJoin: { readonly trainingSetKey: string; readonly featureColumns: readonly string[]; readonly stats: readonly JoinStats[] } | null;
 }
 
 /** What the workflow's tuning task reads: SageMaker's request parts and a per-run job name. */
@@ -63,6 +71,8 @@ export interface SplitTuning extends TuningRequest {
 
 export interface SplitDependencies {
   readonly objects: ObjectStore;
+  /** The feature store, for projects whose training.json names feature groups. @default - none (such a run fails, saying so) */
+  readonly features?: FeatureStoreTableAndObjects;
 }
 
 /** The versioned copy is not the bytes that were validated. */
@@ -118,7 +128,17 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     throw new DatasetHashMismatchError(`${datasetKey} has sha256 ${sha256.slice(0, 12)}…, not the validated ${input.dataset.sha256.slice(0, 12)}…`);
   }
 
-  const table = tableFromCsv(new TextDecoder().decode(bytes));
+  let csv = new TextDecoder().decode(bytes);
+  let featureJoin: SplitStepResult['featureJoin'] = null;
+  let featureGroups: readonly FeatureGroupVersion[] = [];
+  if (config.featureStore) {
+    const joined = await joinFeatureGroups(csv, config.featureStore, spec, deps.features);
+    csv = joined.csv;
+    featureGroups = joined.lineage;
+    await deps.objects.put(bucket, run.trainingSet, joined.csv, 'text/csv');
+    featureJoin = { trainingSetKey: run.trainingSet, featureColumns: joined.featureColumns, stats: joined.stats };
+  }
+  const table = tableFromCsv(csv);
   for (const column of config.subgroupColumns) {
     if (!table.columns.some((c) => c.name === column)) throw new DataError('subgroup column (config subgroupColumns) is not in the data', { column });
   }
@@ -133,7 +153,8 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
   const encoding = fitEncoding(subsetTable(table, split.train), {
     target: spec.targetColumn,
     entityId: spec.entityIdColumn || undefined,
-    exclude: config.excludeColumns,
+    // A row's event time says when, not what: never a feature.
+    exclude: config.featureStore ? [...config.excludeColumns, config.featureStore.eventTimeColumn] : config.excludeColumns,
     categorical: config.categoricalColumns,
   });
   const encoded = encodeTable(encoding.encodings, table);
@@ -173,6 +194,8 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     seedCodeVersion: config.seedCodeVersion,
     card: config.card,
     ...tuningOf(config, spec.projectName, input.executionId),
+    featureGroups: [...featureGroups],
+    featureJoin,
   };
 }
 

@@ -15,6 +15,9 @@
  * it fails: the objective must be `validation:<eval_metric>` in that metric's direction,
  * ranges must name tunable hyperparameters, and integer hyperparameters take integer ranges.
  *
+ * The optional `featureStore` section joins feature groups onto the uploaded rows as of each
+ * row's event time (point-in-time correct), and the run's lineage records the versions used.
+ *
  * The optional `retraining` section sets the retrain-storm guard's cool-down
  * (`coolDownMinutes`, default 360, 0 for none); the guard function reads it at every
  * alarm- or schedule-triggered start.
@@ -173,6 +176,33 @@ export type RetrainingConfig = z.output<typeof RetrainingConfig>;
 
 const ColumnList = z.array(z.string().trim().min(1, 'a column name must not be empty')).default([]);
 
+/**
+ * Features from the feature store: each row of the uploaded dataset (entity id, event time,
+ * target, and any features of its own) gets the named groups' feature values as of its event
+ * time (point-in-time, no leakage), and the run records the exact group versions it used.
+ */
+export const FeatureStoreConfig = z
+  .object({
+    /** The dataset column holding each row's event time (ISO 8601, or epoch seconds); not a feature. */
+    eventTimeColumn: z.string().trim().min(1),
+    groups: z
+      .array(
+        z
+          .object({
+            name: z.string().trim().min(1),
+            /** @default - the latest version, resolved at the run and recorded in its lineage */
+            version: z.number().int().positive().optional(),
+            /** A subset of the group's features. @default - all of them */
+            features: z.array(z.string().trim().min(1)).min(1).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'name at least one feature group')
+      .refine((groups) => new Set(groups.map((g) => g.name)).size === groups.length, 'a group must not be named twice'),
+  })
+  .strict();
+export type FeatureStoreConfig = z.output<typeof FeatureStoreConfig>;
+
 export const TrainingConfig = z
   .object({
     /** Overrides of DEFAULT_HYPERPARAMETERS; numbers are accepted and written as text. */
@@ -205,6 +235,8 @@ export const TrainingConfig = z
       .default({}),
     /** A hyperparameter tuning job instead of one training job, when enabled. */
     tuning: TuningConfig.optional(),
+    /** Feature groups joined onto each row as of its event time (lambdas/core/features/training-set.ts). */
+    featureStore: FeatureStoreConfig.optional(),
     /** Retrain-storm guard (lambdas/core/performance/retraining-guard.ts). */
     retraining: RetrainingConfig.default({ coolDownMinutes: DEFAULT_COOL_DOWN_MINUTES }),
   })
