@@ -19,19 +19,21 @@ export const REGISTRY_OPERATIONS = [
   'model-card.approve',
   'policy.exception',
   'dataset.approve',
+  'ab.change',
 ] as const;
 export type RegistryOperation = (typeof REGISTRY_OPERATIONS)[number];
 
 /**
  * The permission table. Data scientists read; ML engineers move versions through staging
- * and archive them and may roll production back; model approvers approve cards, promote to
- * production, roll back, grant policy exceptions and approve dataset versions for training
+ * and archive them, may roll production back and start, change or stop an A/B test (a
+ * challenger serves real traffic); model approvers approve cards, promote to production,
+ * roll back, run A/B tests, grant policy exceptions and approve dataset versions for training
  * (and have no infrastructure rights, which is IAM's part: lib/constructs/persona-roles.ts).
  */
 export const PERSONA_PERMISSIONS: Readonly<Record<Persona, readonly RegistryOperation[]>> = {
   'data-scientist': ['audit.read'],
-  'ml-engineer': ['audit.read', 'model.stage.staging', 'model.stage.archived', 'model.rollback'],
-  'model-approver': ['audit.read', 'model.stage.production', 'model.rollback', 'model-card.approve', 'policy.exception', 'dataset.approve'],
+  'ml-engineer': ['audit.read', 'model.stage.staging', 'model.stage.archived', 'model.rollback', 'ab.change'],
+  'model-approver': ['audit.read', 'model.stage.production', 'model.rollback', 'model-card.approve', 'policy.exception', 'dataset.approve', 'ab.change'],
 };
 
 /** The physical IAM role name of each persona (from the function's environment). */
@@ -85,6 +87,7 @@ const OPERATION_TEXT: Readonly<Record<RegistryOperation, string>> = {
   'model-card.approve': 'approve a model card',
   'policy.exception': 'grant a promotion policy exception',
   'dataset.approve': 'approve a dataset version',
+  'ab.change': 'start, change or stop an A/B test',
 };
 
 export function isAllowed(persona: Persona, operation: RegistryOperation): boolean {

@@ -6,22 +6,26 @@
  *   POST /models/{project}/rollback                { reason }
  *   POST /models/{project}/{version}/approve-card  { note? }
  *   GET  /audit/{project}?since=ISO&action=A&limit=N&order=newest|oldest
+ *   POST /ab/{project}                             { challenger: V | null, split? }   (null stops the test)
+ *   GET  /ab/{project}                             the test as stored and as the endpoint applies it
  *
  * Answers: 200 with the result; 400 naming every bad field (path, query and body together);
  * 403 when the caller is no persona or its persona may not do this; 404 for an unknown
  * route, project or version; 405 for a known path with the wrong method; 409 for stage
  * conflicts, refused transitions, policy refusals (with the failed rules), an incomplete
- * card or a broken project configuration. Bad input never gets a 5xx.
+ * card, a broken project configuration or a refused A/B change. Bad input never gets a 5xx.
  */
 import { z } from 'zod';
 import { ProjectNameSchema } from '../datasets/layout';
 import { InvalidRegistryRequestError, InvalidStageTransitionError, StageConflictError, UnknownProjectError, UnknownVersionError } from '../registry/errors';
 import { NothingToRollBackError } from '../registry/rollback';
+import { readStagePointers } from '../registry/stage-pointers';
+import { AbConfigError, effectiveAbTest, readAbConfig } from '../serving/ab-testing';
 import { AUDIT_ACTIONS } from './audit-trail';
 import { type Caller, type PersonaRoleNames, PersonaRefusedError, UnknownCallerError, callerFromArn } from './personas';
 import { InvalidProjectConfigError } from './project-policy';
 import { MIN_JUSTIFICATION_LENGTH } from './promotion-policy';
-import { CardIncompleteError, type GovernedRegistryDeps, PromotionBlockedError, approveModelCard, promote, readAuditTrail, rollback } from './registry-operations';
+import { CardIncompleteError, type GovernedRegistryDeps, PromotionBlockedError, approveModelCard, changeAbTest, promote, readAuditTrail, rollback } from './registry-operations';
 
 export interface RegistryApiRequest {
   readonly method: string;
@@ -85,19 +89,35 @@ export const AuditQueryParams = z
   })
   .strict();
 
+export const AbTestBody = z
+  .object({
+    /** The version to test against production, or null to stop the test. */
+    challenger: z.number().int('a whole version number').positive('a version number (1 or more)').nullable(),
+    /** The challenger's share of traffic. */
+    split: z.number().gt(0, 'above 0').lt(1, 'below 1 (a fraction: 0.1 is 10%)').optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.challenger !== null && body.split === undefined) ctx.addIssue({ code: 'custom', path: ['split'], message: "required with a challenger: its share of traffic, above 0 and below 1" });
+  });
+
 const VersionSegment = z.string().regex(/^[1-9][0-9]{0,8}$/, 'a positive whole number').transform(Number);
 
 type Route =
   | { readonly kind: 'promote'; readonly project: string; readonly version: string }
   | { readonly kind: 'rollback'; readonly project: string }
   | { readonly kind: 'approve-card'; readonly project: string; readonly version: string }
-  | { readonly kind: 'audit'; readonly project: string };
+  | { readonly kind: 'audit'; readonly project: string }
+  | { readonly kind: 'ab-change'; readonly project: string }
+  | { readonly kind: 'ab-read'; readonly project: string };
 
 const ROUTES: readonly { readonly method: string; readonly name: string; readonly pattern: RegExp; readonly route: (m: RegExpExecArray) => Route }[] = [
   { method: 'POST', name: '/models/{project}/{version}/promote', pattern: /^\/models\/([^/]+)\/([^/]+)\/promote$/, route: (m) => ({ kind: 'promote', project: m[1], version: m[2] }) },
   { method: 'POST', name: '/models/{project}/rollback', pattern: /^\/models\/([^/]+)\/rollback$/, route: (m) => ({ kind: 'rollback', project: m[1] }) },
   { method: 'POST', name: '/models/{project}/{version}/approve-card', pattern: /^\/models\/([^/]+)\/([^/]+)\/approve-card$/, route: (m) => ({ kind: 'approve-card', project: m[1], version: m[2] }) },
   { method: 'GET', name: '/audit/{project}', pattern: /^\/audit\/([^/]+)$/, route: (m) => ({ kind: 'audit', project: m[1] }) },
+  { method: 'POST', name: '/ab/{project}', pattern: /^\/ab\/([^/]+)$/, route: (m) => ({ kind: 'ab-change', project: m[1] }) },
+  { method: 'GET', name: '/ab/{project}', pattern: /^\/ab\/([^/]+)$/, route: (m) => ({ kind: 'ab-read', project: m[1] }) },
 ];
 
 export async function handleRegistryRequest(request: RegistryApiRequest, config: RegistryApiConfig, deps: GovernedRegistryDeps): Promise<RegistryApiResponse> {
@@ -135,6 +155,20 @@ export async function handleRegistryRequest(request: RegistryApiRequest, config:
         if (problems.length > 0) throw new BadRequest(problems);
         const entries = await readAuditTrail(caller, { project: project!, since: query!.since ? new Date(query!.since) : undefined, actions: query!.action, limit: query!.limit, order: query!.order }, deps.audit);
         return ok({ project, entries });
+      }
+      case 'ab-change': {
+        const { project, body } = parseAll(route, request, AbTestBody);
+        const outcome = await changeAbTest(project, caller, { challenger: body.challenger, split: body.split ?? 0 }, deps);
+        return ok({ change: outcome.change, previous: outcome.previous, audit: outcome.audit });
+      }
+      case 'ab-read': {
+        const problems: Problem[] = [];
+        const project = field(ProjectNameSchema, route.project, 'project', problems);
+        if (request.body !== undefined && request.body !== '') problems.push({ field: 'body', reason: 'GET /ab takes no body' });
+        if (Object.keys(request.query).length > 0) problems.push(...Object.keys(request.query).map((name) => ({ field: `query.${name}`, reason: 'this route takes no query parameters' })));
+        if (problems.length > 0) throw new BadRequest(problems);
+        const [config, pointers] = await Promise.all([readAbConfig(deps.registry, project!), readStagePointers(deps.registry, project!)]);
+        return ok({ project, config: config ?? null, production: pointers.production, effective: pointers.production === null ? null : effectiveAbTest(pointers.production, config) });
       }
     }
   } catch (caught) {
@@ -226,6 +260,7 @@ export function errorResponse(caught: unknown): RegistryApiResponse {
   if (caught instanceof StageConflictError) return error(409, 'StageConflict', caught.message);
   if (caught instanceof NothingToRollBackError) return error(409, 'NothingToRollBack', caught.message);
   if (caught instanceof CardIncompleteError) return error(409, 'CardIncomplete', caught.message, { missing: caught.missing, revision: caught.revision });
+  if (caught instanceof AbConfigError) return error(409, 'AbTestRefused', caught.message);
   if (caught instanceof InvalidProjectConfigError) return error(409, 'InvalidProjectConfig', caught.message, { key: caught.key, problems: caught.problems });
   throw caught;
 }

@@ -1,6 +1,6 @@
 /**
  * The governed registry operations: what the registry API and `lumina promote | rollback |
- * approve | audit` do. Each one
+ * approve | audit | ab` do. Each one
  *   1. authorises the caller's persona (personas.ts),
  *   2. for production, evaluates the project's promotion policy (project-policy.ts) on the
  *      version's metrics, its subgroup metrics and the latest model card revision with its
@@ -19,6 +19,7 @@ import { checkProject, checkVersion, modelCardMarkdownKey, type TargetStage } fr
 import { type ModelCard, cardItem, getModelCard, recordModelCardMarkdown, renderModelCardMarkdown } from '../registry/model-card';
 import { getModelVersion, latestVersionNumber } from '../registry/model-version';
 import { rollbackProduction } from '../registry/rollback';
+import { type AbConfig, readAbConfig, setAbTest } from '../serving/ab-testing';
 import type { StageChange } from '../registry/stage-pointers';
 import { setStage } from '../registry/stages';
 import { type AuditAction, type AuditEvent, type AuditQuery, type AuditStore, queryAuditTrail, recordAuditEvent } from './audit-trail';
@@ -197,6 +198,44 @@ export async function rollback(project: string, caller: Caller, reason: string, 
     `rollback of ${project} production to version ${change.version}`,
   );
   return { change, audit: entry };
+}
+
+export interface AbChangeOutcome {
+  /** The test as written; null when asked to stop a test that was not running (nothing written). */
+  readonly change: AbConfig | null;
+  readonly previous: AbConfig | null;
+  readonly audit: readonly AuditEvent[];
+}
+
+/**
+ * Starts, changes (challenger null: stops) the project's A/B test: the endpoint serves the
+ * challenger to `split` of the traffic from its next configuration read (within a second).
+ * The champion is the production version now (ab-testing.ts setAbTest checks the versions).
+ */
+export async function changeAbTest(project: string, caller: Caller, request: { readonly challenger: number | null; readonly split: number }, deps: GovernedRegistryDeps): Promise<AbChangeOutcome> {
+  checkProject(project);
+  authorise(caller, 'ab.change');
+  if (request.challenger !== null) checkVersion(request.challenger);
+  const previous = (await readAbConfig(deps.registry, project)) ?? null;
+  if (request.challenger === null && (previous === null || previous.challenger === null)) return { change: null, previous, audit: [] };
+  const change = await setAbTest(deps.registry, project, { challenger: request.challenger, split: request.split, actor: caller.principal, now: deps.now });
+  const entry = await audit(
+    deps,
+    caller,
+    'ab.changed',
+    project,
+    `model:${request.challenger ?? previous!.challenger}`,
+    {
+      persona: caller.persona,
+      champion: change.champion,
+      challenger: change.challenger,
+      split: change.split,
+      revision: change.revision,
+      previous: previous ? { champion: previous.champion, challenger: previous.challenger, split: previous.split, revision: previous.revision } : null,
+    },
+    `A/B test change of ${project} (revision ${change.revision})`,
+  );
+  return { change, previous, audit: [entry] };
 }
 
 export interface CardApprovalOutcome {

@@ -6,14 +6,14 @@
  * from the prediction log and, once outcomes are uploaded, runs the two-proportion z-test
  * (lambdas/core/serving/ab-significance.ts) for a promote / keep recommendation.
  */
-import { randomUUID } from 'node:crypto';
-import * as os from 'node:os';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { type AuditEvent, queryAuditTrail, recordAuditEvent } from '../../../lambdas/core/governance/audit-trail';
+import { queryAuditTrail } from '../../../lambdas/core/governance/audit-trail';
+import type { Caller } from '../../../lambdas/core/governance/personas';
+import { changeAbTest } from '../../../lambdas/core/governance/registry-operations';
 import { joinOutcomes } from '../../../lambdas/core/performance/ground-truth';
 import { labelsKeys } from '../../../lambdas/core/performance/ingest-labels';
 import { readStagePointers } from '../../../lambdas/core/registry/stage-pointers';
-import { type AbConfig, effectiveAbTest, readAbConfig, setAbTest } from '../../../lambdas/core/serving/ab-testing';
+import { type AbConfig, effectiveAbTest, readAbConfig } from '../../../lambdas/core/serving/ab-testing';
 import { type AbTestReport, evaluateAbTest } from '../../../lambdas/core/serving/ab-significance';
 import { predictionLogPrefix } from '../../../lambdas/core/serving/prediction-log';
 import type { LocalCloudApi } from '../../cloud-api';
@@ -26,6 +26,7 @@ import { formatTable, formatTimestamp, toJson } from '../output';
 import { checkProjectName } from '../project-settings';
 import { localRegistryStore } from '../registry-store';
 import { positiveInteger } from './models';
+import { asFlag, localCaller, localGovernedRegistry } from './promote';
 
 const COMMAND = 'ab';
 /** Objects read from S3 at once. */
@@ -38,7 +39,7 @@ export const abCommand: CommandSpec = {
   summary: "Start, change, stop or check the champion/challenger (A/B) test of a project's endpoint",
   synopsis: 'ab NAME (--challenger V --split S | --status | --stop) [flags]',
   description: [
-    "--challenger V --split S sends the share S (above 0 and below 1: 0.1 is 10%) of the endpoint's traffic to version V; the rest goes to the production version, the champion. The challenger must be a registered version other than production. Assignment is sticky per entity id (the request id when a record has none), and the endpoint applies a change within a second (it re-reads the configuration at most once a second). Setting it again with another split keeps the test going; --stop sends all traffic back to the champion. A promotion or rollback of production makes the test stale: the endpoint then serves production only until it is set again. Every change goes to the audit trail (action ab.changed).",
+    "--challenger V --split S sends the share S (above 0 and below 1: 0.1 is 10%) of the endpoint's traffic to version V; the rest goes to the production version, the champion. The challenger must be a registered version other than production. Assignment is sticky per entity id (the request id when a record has none), and the endpoint applies a change within a second (it re-reads the configuration at most once a second). Setting it again with another split keeps the test going; --stop sends all traffic back to the champion. A promotion or rollback of production makes the test stale: the endpoint then serves production only until it is set again. Locally you act as local:<your user name> with the persona given by --as; in AWS the same change is POST /ab/{project} on the registry API. Every change goes to the audit trail (action ab.changed).",
     `--status shows the test and, per variant, the requests and predictions the endpoint logged since the test began, with the share of traffic, the positive rate and the mean probability. Once ground truth is there (outcomes by request id or entity id, uploaded with 'lumina labels put NAME FILE'), the outcomes are joined to the predictions and each variant's accuracy is compared with a two-sided two-proportion z-test (alpha 0.05, at least 100 outcomes per variant), ending in a recommendation: promote the challenger, keep the champion, or not enough data yet.`,
     '--json prints { change, previous, audit } for a change and, for --status, { project, production, config, active, since, traffic, groundTruth, significance }.',
   ],
@@ -48,15 +49,17 @@ export const abCommand: CommandSpec = {
     { name: 'split', type: 'string', value: 'S', description: "the challenger's share of traffic, above 0 and below 1 (0.1 is 10%)" },
     { name: 'status', type: 'boolean', description: 'show the test, traffic per variant and, with ground truth, the significance test' },
     { name: 'stop', type: 'boolean', description: 'end the test: all traffic to the champion' },
+    asFlag('ml-engineer (ML engineers and model approvers may change a test)'),
   ],
   examples: ['lumina ab adherence --challenger 4 --split 0.1', 'lumina ab adherence --status', 'lumina ab adherence --status --json', 'lumina ab adherence --stop'],
   run: async (args, context) => {
     const name = checkProjectName(args.positionals.NAME, COMMAND);
     const request = abRequestFrom(args);
+    const caller = localCaller(args, context, 'ml-engineer', COMMAND);
     return withLocalCloud(context, { command: COMMAND, interruptible: true }, async ({ cloud }) => {
       cloud.project(name);
       if (request.mode === 'status') return showStatus(context, cloud, name);
-      return changeTest(context, cloud, name, request.mode === 'set' ? request.challenger : null, request.mode === 'set' ? request.split : 0);
+      return changeTest(context, cloud, caller, name, request.mode === 'set' ? request.challenger : null, request.mode === 'set' ? request.split : 0);
     });
   },
 };
@@ -91,41 +94,18 @@ function splitFrom(text: string): number {
   return value;
 }
 
-async function changeTest(context: CliContext, cloud: LocalCloudApi, project: string, challenger: number | null, split: number): Promise<number> {
-  const store = localRegistryStore(cloud);
-  const previous = await readAbConfig(store, project);
-  if (challenger === null && (previous === undefined || previous.challenger === null)) {
-    if (context.json) context.print(toJson({ change: null, previous: previous ?? null, audit: [] }));
+async function changeTest(context: CliContext, cloud: LocalCloudApi, caller: Caller, project: string, challenger: number | null, split: number): Promise<number> {
+  // The governed operation the registry API's POST /ab/{project} runs: persona check, change, audit entry.
+  const outcome = await changeAbTest(project, caller, { challenger, split }, localGovernedRegistry(cloud));
+  const { change, previous } = outcome;
+  if (change === null) {
+    if (context.json) context.print(toJson({ change: null, previous, audit: [] }));
     else context.print(`No A/B test is running for ${project}; nothing changed.\n`);
     return EXIT_CODES.ok;
   }
-  const actor = localActor(context);
-  const now = (): Date => new Date();
-  const change = await setAbTest(store, project, { challenger, split, actor, now });
-  let audit: AuditEvent;
-  try {
-    audit = await recordAuditEvent(
-      {
-        project,
-        action: 'ab.changed',
-        actor,
-        source: 'cli',
-        target: `model:${challenger ?? previous!.challenger}`,
-        details: {
-          champion: change.champion,
-          challenger: change.challenger,
-          split: change.split,
-          revision: change.revision,
-          previous: previous ? { champion: previous.champion, challenger: previous.challenger, split: previous.split, revision: previous.revision } : null,
-        },
-      },
-      { store: localAuditStore(cloud), now, newId: randomUUID },
-    );
-  } catch (error) {
-    throw new Error(`the A/B test of ${project} changed (revision ${change.revision}) but its audit entry could not be written: ${(error as Error).message}`);
-  }
+  const audit = outcome.audit[0];
   if (context.json) {
-    context.print(toJson({ change, previous: previous ?? null, audit: [audit] }));
+    context.print(toJson({ change, previous, audit: outcome.audit }));
     return EXIT_CODES.ok;
   }
   const lines =
@@ -307,11 +287,6 @@ function percent(share: number): string {
 function signedPoints(difference: number): string {
   const points = difference * 100;
   return `${points >= 0 ? '+' : ''}${points.toFixed(1)} points`;
-}
-
-/** `local:<os user>`, as the other governed CLI changes record the person. */
-function localActor(context: CliContext): string {
-  return `local:${context.io.env.USER || context.io.env.USERNAME || os.userInfo().username}`;
 }
 
 async function listKeys(cloud: LocalCloudApi, prefix: string): Promise<string[]> {

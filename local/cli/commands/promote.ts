@@ -23,7 +23,8 @@ import { positiveInteger } from './models';
 
 const TARGET_STAGES: readonly TargetStage[] = ['staging', 'production', 'archived'];
 
-const asFlag = (defaultText: string) => ({
+/** The `--as PERSONA` flag of the governed commands. */
+export const asFlag = (defaultText: string) => ({
   name: 'as',
   type: 'string' as const,
   value: 'PERSONA',

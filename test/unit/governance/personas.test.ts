@@ -24,6 +24,7 @@ describe('persona permission table', () => {
       'model-card.approve': false,
       'policy.exception': false,
       'dataset.approve': false,
+      'ab.change': false,
     },
     'ml-engineer': {
       'audit.read': true,
@@ -34,6 +35,7 @@ describe('persona permission table', () => {
       'model-card.approve': false,
       'policy.exception': false,
       'dataset.approve': false,
+      'ab.change': true,
     },
     'model-approver': {
       'audit.read': true,
@@ -44,6 +46,7 @@ describe('persona permission table', () => {
       'model-card.approve': true,
       'policy.exception': true,
       'dataset.approve': true,
+      'ab.change': true,
     },
   };
   const cases = Object.entries(expected).flatMap(([persona, operations]) => Object.entries(operations).map(([operation, allowed]) => [persona as Persona, operation as RegistryOperation, allowed] as const));

@@ -280,6 +280,47 @@ describe('registry-api handler', () => {
     expect(withBrokenPolicy).toMatchObject({ status: 409, body: { error: 'InvalidProjectConfig', key: 'projects/adherence/config/project.config.json', problems: [{ field: 'promotionPolicy.rules.0.min' }] } });
   });
 
+  it('A/B: an ML engineer starts, changes and stops a test against production, audited; a data scientist reads it but cannot change it', async () => {
+    // Prepare: version 1 in production.
+    await call(event('POST', '/models/adherence/1/approve-card'));
+    await call(event('POST', '/models/adherence/1/promote', { body: '{"stage":"production"}' }));
+
+    // Act
+    const started = await call(event('POST', '/ab/adherence', { caller: ENGINEER, body: JSON.stringify({ challenger: 2, split: 0.2 }) }));
+    const refused = await call(event('POST', '/ab/adherence', { caller: SCIENTIST, body: JSON.stringify({ challenger: 2, split: 0.5 }) }));
+    const read = await call(event('GET', '/ab/adherence', { caller: SCIENTIST }));
+    const stopped = await call(event('POST', '/ab/adherence', { caller: APPROVER, body: JSON.stringify({ challenger: null }) }));
+    const stoppedAgain = await call(event('POST', '/ab/adherence', { caller: APPROVER, body: JSON.stringify({ challenger: null }) }));
+
+    // Assess
+    expect(started).toMatchObject({ status: 200, body: { change: { champion: 1, challenger: 2, split: 0.2, revision: 1, updatedBy: ENGINEER }, previous: null } });
+    expect(refused).toMatchObject({ status: 403, body: { operation: 'ab.change', persona: 'data-scientist', message: expect.stringContaining('allowed for: ml-engineer, model-approver') } });
+    expect(read).toEqual({ status: 200, body: { project: 'adherence', config: expect.objectContaining({ champion: 1, challenger: 2, split: 0.2 }), production: 1, effective: { champion: 1, challenger: 2, split: 0.2 } } });
+    expect(stopped).toMatchObject({ status: 200, body: { change: { champion: 1, challenger: null, split: 0, revision: 2 }, previous: { challenger: 2 } } });
+    expect(stoppedAgain).toMatchObject({ status: 200, body: { change: null, audit: [] } });
+    const changes = auditItems().map((item) => item.event as Record<string, any>).filter((e) => e.action === 'ab.changed');
+    expect(changes.map((e) => [e.actor, e.source, e.target, e.details.persona, e.details.challenger])).toEqual([
+      [ENGINEER, '198.51.100.23', 'model:2', 'ml-engineer', 2],
+      [APPROVER, '198.51.100.23', 'model:2', 'model-approver', null],
+    ]);
+  });
+
+  it('A/B: 400 names every bad field; 409 without production or with production as the challenger', async () => {
+    const bad = await call(event('POST', '/ab/adherence', { caller: ENGINEER, body: JSON.stringify({ challenger: 0, split: 2, colour: 'red' }) }));
+    const noSplit = await call(event('POST', '/ab/adherence', { caller: ENGINEER, body: JSON.stringify({ challenger: 2 }) }));
+    const noProduction = await call(event('POST', '/ab/adherence', { caller: ENGINEER, body: JSON.stringify({ challenger: 2, split: 0.1 }) }));
+    await call(event('POST', '/models/adherence/1/approve-card'));
+    await call(event('POST', '/models/adherence/1/promote', { body: '{"stage":"production"}' }));
+    const championAsChallenger = await call(event('POST', '/ab/adherence', { caller: ENGINEER, body: JSON.stringify({ challenger: 1, split: 0.1 }) }));
+
+    expect(bad).toMatchObject({ status: 400, body: { error: 'InvalidRequest' } });
+    expect(bad.body.problems.map((p: { field: string }) => p.field).sort()).toEqual(['body.challenger', 'body.colour', 'body.split']);
+    expect(noSplit).toMatchObject({ status: 400, body: { problems: [{ field: 'body.split', reason: expect.stringContaining('required with a challenger') }] } });
+    expect(noProduction).toMatchObject({ status: 409, body: { error: 'AbTestRefused', message: 'project adherence has no production version to test a challenger against' } });
+    expect(championAsChallenger).toMatchObject({ status: 409, body: { error: 'AbTestRefused', message: expect.stringContaining('is the production version') } });
+    expect(auditItems().filter((item) => (item.event as { action: string }).action === 'ab.changed')).toEqual([]);
+  });
+
   it('404 for an unknown route or version, 405 for a wrong method', async () => {
     expect(await call(event('GET', '/models/adherence'))).toMatchObject({ status: 404, body: { error: 'NotFound', routes: expect.arrayContaining(['GET /audit/{project}']) } });
     expect(await call(event('POST', '/models/adherence/9/approve-card'))).toMatchObject({ status: 404, body: { message: 'project adherence has no model version 9 (versions are 1..2)' } });
@@ -289,8 +330,8 @@ describe('registry-api handler', () => {
   it('never answers 5xx to random bodies, paths and query strings', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('/models/adherence/1/promote', '/models/adherence/rollback', '/models/adherence/2/approve-card', '/audit/adherence', '/models/adherence/%00/promote'),
-        fc.oneof(fc.string(), fc.json(), fc.constant(undefined), fc.record({ stage: fc.string(), justification: fc.string(), reason: fc.string(), note: fc.string() }, { requiredKeys: [] }).map((o) => JSON.stringify(o))),
+        fc.constantFrom('/models/adherence/1/promote', '/models/adherence/rollback', '/models/adherence/2/approve-card', '/audit/adherence', '/models/adherence/%00/promote', '/ab/adherence'),
+        fc.oneof(fc.string(), fc.json(), fc.constant(undefined), fc.record({ stage: fc.string(), justification: fc.string(), reason: fc.string(), note: fc.string(), challenger: fc.oneof(fc.integer(), fc.constant(null), fc.string()), split: fc.oneof(fc.double(), fc.string()) }, { requiredKeys: [] }).map((o) => JSON.stringify(o))),
         fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 12 }), { maxKeys: 3 }),
         fc.constantFrom(APPROVER, ENGINEER, SCIENTIST),
         async (path, body, query, caller) => {
