@@ -8,7 +8,7 @@ import { readAbConfig } from '../core/serving/ab-testing';
 import { createPredictionEndpoint } from '../core/serving/endpoint';
 import { registryModelLoader, registryProductionPointer } from '../core/serving/model-loading';
 import { ModelCache, PolledValue } from '../core/serving/model-source';
-import { createOnnxScorer } from '../core/serving/onnx-scorer';
+import { createOnnxScorer, prepareOnnxRuntime } from '../core/serving/onnx-scorer';
 import { dynamoDbRegistryStore } from '../shared/dynamodb-registry-store';
 import { readEnvironment } from '../shared/environment';
 import { s3ObjectStore } from '../shared/s3-object-store';
@@ -24,7 +24,7 @@ const onError = (message: string, error: unknown): void => logger.error(message,
 
 const models = new ModelCache(
   registryProductionPointer(store, env.PROJECT_NAME),
-  registryModelLoader({ store, objects: s3ObjectStore(s3), artifactBucket: env.ARTIFACT_BUCKET, project: env.PROJECT_NAME, createScorer: createOnnxScorer }),
+  registryModelLoader({ store, objects: s3ObjectStore(s3), artifactBucket: env.ARTIFACT_BUCKET, project: env.PROJECT_NAME, createScorer: createOnnxScorer, prepareScorer: prepareOnnxRuntime }),
   clock,
   { checkIntervalMs: env.MODEL_CHECK_INTERVAL_SECONDS * 1000, onError },
 );

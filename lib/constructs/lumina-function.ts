@@ -42,9 +42,9 @@ export interface LuminaFunctionProps<S extends z.ZodObject> {
 
 /**
  * The one way LuminaOps defines a Lambda function: Node 22, X-Ray tracing, JSON logs into an
- * explicit, encrypted, retained log group, source maps, esbuild bundling (AWS SDK included,
- * native modules for the target platform only), and an environment typed by the function's
- * own schema.
+ * explicit, encrypted, retained log group, source maps, esbuild bundling tuned for cold start
+ * (AWS SDK included, native modules for the target platform only), and an environment typed
+ * by the function's own schema.
  */
 export class LuminaFunction<S extends z.ZodObject = z.ZodObject> extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: LuminaFunctionProps<S>) {
@@ -72,19 +72,7 @@ export class LuminaFunction<S extends z.ZodObject = z.ZodObject> extends nodejs.
       environmentEncryption: props.encryptionKey,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       projectRoot: PROJECT_ROOT,
-      bundling: {
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle sizes are asserted by tests (the 250 MB limit); esbuild's size notes would only be noise.
-        logLevel: nodejs.LogLevel.ERROR,
-        minify: false,
-        // The SDK is bundled so the version that runs locally is the version that deploys.
-        bundleAwsSDK: true,
-        externalModules: [...(props.nativeModules ?? [])],
-        commandHooks: nativeModuleHooks(props.nativeModules ?? [], architecture),
-      },
+      bundling: bundlingOptions(props.nativeModules ?? [], architecture),
     });
     acknowledgeGrantPolicies(this);
     acknowledgeGrantActionWildcards(this);
@@ -112,6 +100,39 @@ export class LuminaFunction<S extends z.ZodObject = z.ZodObject> extends nodejs.
       },
     );
   }
+}
+
+/**
+ * esbuild settings of every LuminaOps function, tuned for cold start: a cold start reads,
+ * compiles and runs the whole bundle, and with `--enable-source-maps` reads its map and scans
+ * it line by line (bench/endpoint-cold-start.ts measures the predict function).
+ * - `mainFields: module, main`: packages' ES module builds first. The AWS SDK's `dist-es`
+ *   tree-shakes to what a function uses, where `dist-cjs` brings every command of a client.
+ * - `--supported:dynamic-import=false`: `import()` of an external module becomes `require`.
+ *   The SDK's ES build loads `node:http` with `import()`; from a CommonJS bundle that goes
+ *   through Node's ES module loader, whose facade for `node:http` also loads undici: ~35 ms of
+ *   CPU at the first request to an `http://` endpoint (the local cloud; AWS is `https://`).
+ * - whitespace and syntax minified, identifiers kept: a smaller bundle and map, while the SDK's
+ *   checks of class names (`logger.constructor.name === 'NoOpLogger'` decides where its
+ *   warnings go) keep working; stack traces map back to TypeScript through the source map.
+ * The SDK is bundled, not taken from the runtime, so the version that runs locally is the
+ * version that deploys (and bundled, tree-shaken, it loads faster than the runtime's copy).
+ */
+function bundlingOptions(nativeModules: readonly NativeModule[], architecture: lambda.Architecture): nodejs.BundlingOptions {
+  return {
+    target: 'node22',
+    format: nodejs.OutputFormat.CJS,
+    mainFields: ['module', 'main'],
+    minify: false,
+    esbuildArgs: { '--supported:dynamic-import': 'false', '--minify-whitespace': true, '--minify-syntax': true },
+    sourceMap: true,
+    sourcesContent: false,
+    // Bundle sizes are asserted by tests (the 250 MB limit); esbuild's size notes would only be noise.
+    logLevel: nodejs.LogLevel.ERROR,
+    bundleAwsSDK: true,
+    externalModules: [...nativeModules],
+    commandHooks: nativeModuleHooks(nativeModules, architecture),
+  };
 }
 
 function checkLiteralEnvironment(id: string, schema: z.ZodObject, environment: Record<string, string>): void {

@@ -265,10 +265,58 @@ function integerEntry(key: string, text: string): number {
 }
 
 /** Reads back the metadata convertToOnnx wrote (e.g. at endpoint start), validated. */
+/** ModelProto's `graph` field number (onnx.proto). */
+const MODEL_PROTO_GRAPH_FIELD = 7;
+
+/**
+ * A protobuf message's bytes without one top-level field (every occurrence), found by walking
+ * the wire format's tags; undefined when the bytes do not walk cleanly (the full decode then
+ * reports what is wrong).
+ */
+function withoutTopLevelField(bytes: Uint8Array, field: number): Uint8Array | undefined {
+  const kept: Uint8Array[] = [];
+  let at = 0;
+  const varint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 49; shift += 7) {
+      if (at >= bytes.length) return undefined;
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    return undefined;
+  };
+  while (at < bytes.length) {
+    const start = at;
+    const tag = varint();
+    if (tag === undefined) return undefined;
+    const wireType = tag % 8;
+    if (wireType === 0) {
+      if (varint() === undefined) return undefined;
+    } else if (wireType === 1) at += 8;
+    else if (wireType === 5) at += 4;
+    else if (wireType === 2) {
+      const length = varint();
+      if (length === undefined) return undefined;
+      at += length;
+    } else return undefined;
+    if (at > bytes.length) return undefined;
+    if (Math.floor(tag / 8) !== field) kept.push(bytes.subarray(start, at));
+  }
+  const out = new Uint8Array(kept.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of kept) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 export function readOnnxMetadata(bytes: Uint8Array): OnnxModelMetadata {
   let proto: onnx.ModelProto;
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    // The metadata is all this reads: leave the graph (the trees, most of the bytes) undecoded.
+    proto = onnx.ModelProto.decode(withoutTopLevelField(bytes, MODEL_PROTO_GRAPH_FIELD) ?? bytes);
   } catch (error) {
     throw new OnnxMetadataError('(model)', `the bytes are not an ONNX model: ${(error as Error).message}`);
   }

@@ -64,7 +64,10 @@ export function readXgboostJson(text: string | Uint8Array, options: ReadXgboostO
   const source = typeof text === 'string' ? text : new TextDecoder().decode(text);
   let document: unknown;
   try {
-    document = JSON.parse(replaceNonFiniteTokens(source), reviveNonFinite);
+    // A reviver makes JSON.parse ~20x slower (24 ms vs 1.3 ms for a 100-tree model at an endpoint's
+    // cold start): only pay for it when there are non-finite tokens to restore.
+    const replaced = replaceNonFiniteTokens(source);
+    document = replaced === source ? JSON.parse(source) : JSON.parse(replaced, reviveNonFinite);
   } catch (error) {
     throw new XgboostModelFormatError('(document)', `is not valid JSON: ${(error as Error).message}`);
   }

@@ -3,7 +3,8 @@
  * artifacts (`artifacts.onnxKey`, the ONNX file; `artifacts.modelKey`, the XGBoost JSON the
  * ONNX was converted from), both are fetched from the artifact bucket in parallel, the ONNX
  * metadata gives the input contract, the ONNX bytes become an onnxruntime session and the
- * trees become the TreeSHAP explainer.
+ * trees become the TreeSHAP explainer. The scorer's model-independent start (onnxruntime's
+ * process-wide initialisation) runs while the artifacts download.
  */
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
@@ -48,6 +49,13 @@ export interface RegistryModelLoaderOptions {
   readonly artifactBucket: string;
   readonly project: string;
   readonly createScorer: ScorerFactory;
+  /**
+   * The scorer's one-time start that needs no model (onnx-scorer.ts: prepareOnnxRuntime), run
+   * while the artifacts download instead of inside the first createScorer. Its failure is not
+   * the load's: createScorer meets the same problem and reports it.
+   * @default - none
+   */
+  readonly prepareScorer?: () => Promise<void>;
 }
 
 export function registryModelLoader(options: RegistryModelLoaderOptions): ModelLoader {
@@ -58,10 +66,10 @@ export function registryModelLoader(options: RegistryModelLoaderOptions): ModelL
       const parsed = VersionArtifacts.safeParse(item);
       if (!parsed.success) throw new ModelLoadError(version, `the registry item has no artifacts.onnxKey / artifacts.modelKey (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
       const { onnxKey, modelKey } = parsed.data.artifacts;
-      const [onnxBytes, modelJson] = await Promise.all([
-        options.objects.get(options.artifactBucket, onnxKey),
-        options.objects.get(options.artifactBucket, modelKey),
-      ]);
+      const downloads = Promise.all([options.objects.get(options.artifactBucket, onnxKey), options.objects.get(options.artifactBucket, modelKey)]);
+      const prepared = options.prepareScorer?.().catch(() => undefined);
+      const [onnxBytes, modelJson] = await downloads;
+      await prepared;
       return loadServingModel(version, onnxBytes, modelJson, options.createScorer);
     },
   };

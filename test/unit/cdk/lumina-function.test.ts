@@ -5,7 +5,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LuminaFunction } from '../../../lib/constructs/lumina-function';
+import { SourceMap } from 'node:module';
+import { LuminaFunction, PROJECT_ROOT } from '../../../lib/constructs/lumina-function';
+import { PredictEnvironment } from '../../../lambdas/predict/environment';
 import { OnnxProbeEnvironment } from '../../fixtures/lambdas/onnx-probe';
 
 const LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024;
@@ -33,6 +35,23 @@ function synthesizeProbe(architecture: lambda.Architecture): { template: Templat
   const template = Template.fromStack(stack);
   const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
   return { template, assetDir: path.join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`) };
+}
+
+/** The predict function's bundle as the house construct makes it (the endpoint's cold start loads it). */
+function synthesizePredict(): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'luminaops-fn-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Predict');
+  new LuminaFunction(stack, 'Predict', {
+    entry: 'lambdas/predict/index.ts',
+    description: 'predict',
+    environmentSchema: PredictEnvironment,
+    environment: { PROJECT_NAME: 'adherence', MODEL_REGISTRY_TABLE: 'registry', ARTIFACT_BUCKET: 'artifacts', PREDICTION_LOG_BUCKET: 'artifacts' },
+    encryptionKey: new kms.Key(stack, 'Key'),
+    nativeModules: ['onnxruntime-node'],
+  });
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+  return path.join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
 }
 
 describe('LuminaFunction', () => {
@@ -77,5 +96,46 @@ describe('LuminaFunction', () => {
           encryptionKey: new kms.Key(stack, 'Key'),
         }),
     ).toThrow(/Bad: environment does not match its schema \(PROBE:/);
+  });
+
+  describe('bundling for cold start (the predict function)', () => {
+    let assetDir: string;
+    beforeAll(() => {
+      assetDir = synthesizePredict();
+    });
+
+    it('bundles the packages\' ES module builds (the AWS SDK tree-shaken), whitespace-minified, under 2 MB', () => {
+      const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+      const sources: string[] = JSON.parse(fs.readFileSync(path.join(assetDir, 'index.js.map'), 'utf8')).sources;
+
+      expect(sources.some((s) => s.includes('node_modules/@aws-sdk/client-s3/dist-es/'))).toBe(true);
+      expect(sources.filter((s) => s.includes('/dist-cjs/'))).toEqual([]);
+      expect(bundle.length).toBeLessThan(2 * 1024 * 1024);
+      expect(bundle.split('\n').length).toBeLessThan(1000);
+      // Identifiers are not minified: the SDK routes its warnings by class name.
+      expect(bundle).toMatch(/\bNoOpLogger\s*=\s*class\b/);
+    });
+
+    it('loads external modules with require, never import() (which would go through Node\'s ES module loader)', () => {
+      const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+
+      expect(bundle).not.toMatch(/\bimport\(/);
+      expect(bundle).toContain('require("node:http")');
+    });
+
+    it('keeps a source map that takes minified code back to its TypeScript line', () => {
+      const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+      const map = new SourceMap(JSON.parse(fs.readFileSync(path.join(assetDir, 'index.js.map'), 'utf8')));
+      const message = 'loading the production model at init failed';
+      const sourceLine = fs.readFileSync(path.join(PROJECT_ROOT, 'lambdas/predict/index.ts'), 'utf8').split('\n').findIndex((l) => l.includes(message));
+      const offset = bundle.indexOf(message);
+      const before = bundle.slice(0, offset).split('\n');
+
+      const entry = map.findEntry(before.length - 1, before[before.length - 1].length);
+
+      expect(bundle.trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true);
+      expect(entry).toMatchObject({ originalLine: sourceLine });
+      expect((entry as { originalSource: string }).originalSource).toMatch(/lambdas\/predict\/index\.ts$/);
+    });
   });
 });

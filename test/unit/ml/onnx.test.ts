@@ -171,6 +171,21 @@ describe('convertToOnnx and readOnnxMetadata errors', () => {
     expect(act).toThrow('ONNX metadata luminaops.format_version: is missing (was the model converted by LuminaOps?)');
   });
 
+  it('reads the metadata wherever the graph sits among the fields, and refuses bytes that are no model', () => {
+    // Prepare: the graph written after the metadata, and again before it (the reader skips every occurrence undecoded).
+    const bytes = convertToOnnx(handBuiltModel);
+    const proto = onnx.ModelProto.decode(bytes);
+    const graph = onnx.GraphProto.encode(proto.graph as onnx.GraphProto).finish();
+    const graphField = Uint8Array.from([0x3a, ...varint(graph.length), ...graph]);
+    const reordered = Uint8Array.from([...graphField, ...bytes]);
+
+    // Act + Assess
+    expect(readOnnxMetadata(reordered)).toEqual(readOnnxMetadata(bytes));
+    expect(readOnnxMetadata(bytes).featureNames).toEqual(handBuiltModel.features.map((f) => f.name));
+    expect(() => readOnnxMetadata(bytes.subarray(0, bytes.length - 3))).toThrow(OnnxMetadataError);
+    expect(() => readOnnxMetadata(new TextEncoder().encode('not a model at all'))).toThrow(OnnxMetadataError);
+  });
+
   it('names the key whose value is malformed', () => {
     // Prepare
     const proto = onnx.ModelProto.decode(convertToOnnx(handBuiltModel));
@@ -184,3 +199,14 @@ describe('convertToOnnx and readOnnxMetadata errors', () => {
     expect(act).toThrow('ONNX metadata luminaops.base_margin: must be a finite number, got "abc"');
   });
 });
+
+/** A protobuf varint's bytes. */
+function varint(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
