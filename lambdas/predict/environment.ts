@@ -22,5 +22,7 @@ export const PredictEnvironment = z.object({
   UNKNOWN_CATEGORY_POLICY: z.enum(['reject', 'missing']).default('reject'),
   /** The project's entity id column: accepted in records, used for sticky A/B assignment. */
   ENTITY_ID_COLUMN: z.string().min(1).optional(),
+  /** The platform's feature store table: `{ "entityId" }` requests are scored on its online values. @default - entity requests are refused */
+  FEATURE_STORE_TABLE: z.string().min(3).optional(),
 });
 export type PredictEnvironment = z.output<typeof PredictEnvironment>;

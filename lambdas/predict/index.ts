@@ -8,7 +8,9 @@ import { readAbConfig } from '../core/serving/ab-testing';
 import { createPredictionEndpoint } from '../core/serving/endpoint';
 import { registryModelLoader, registryProductionPointer } from '../core/serving/model-loading';
 import { ModelCache, PolledValue } from '../core/serving/model-source';
+import { onlineFeatureLookup } from '../core/serving/feature-lookup';
 import { createOnnxScorer, prepareOnnxRuntime } from '../core/serving/onnx-scorer';
+import { dynamoDbFeatureTable } from '../shared/dynamodb-feature-table';
 import { dynamoDbRegistryStore } from '../shared/dynamodb-registry-store';
 import { readEnvironment } from '../shared/environment';
 import { s3ObjectStore } from '../shared/s3-object-store';
@@ -17,7 +19,8 @@ import { PredictEnvironment } from './environment';
 
 const env = readEnvironment(PredictEnvironment);
 const logger = new Logger({ serviceName: 'predict' });
-const store = dynamoDbRegistryStore(new DynamoDBClient({}), { registry: env.MODEL_REGISTRY_TABLE });
+const dynamodb = new DynamoDBClient({});
+const store = dynamoDbRegistryStore(dynamodb, { registry: env.MODEL_REGISTRY_TABLE });
 const s3 = new S3Client({});
 const clock = (): number => Date.now();
 const onError = (message: string, error: unknown): void => logger.error(message, error as Error);
@@ -43,6 +46,7 @@ export const endpoint = createPredictionEndpoint(
     models,
     abConfig: () => abConfig.get(),
     log: s3PredictionLogSink(s3, env.PREDICTION_LOG_BUCKET),
+    ...(env.FEATURE_STORE_TABLE ? { featureLookup: onlineFeatureLookup(dynamoDbFeatureTable(dynamodb, env.FEATURE_STORE_TABLE)) } : {}),
     clock,
     newRequestId: randomUUID,
     onError,

@@ -51,6 +51,7 @@ export class OnlineEndpoint extends Construct {
         TOP_RISK_FACTORS: '5',
         UNKNOWN_CATEGORY_POLICY: 'reject',
         ENTITY_ID_COLUMN: config.entityIdColumn,
+        FEATURE_STORE_TABLE: platform.tables.featureStore.tableName,
       },
       encryptionKey: platform.key,
       // onnxruntime-node and TreeSHAP are CPU bound: memory buys vCPU.
@@ -72,6 +73,8 @@ export class OnlineEndpoint extends Construct {
     });
 
     platform.tables.registry.grantReadData(this.function);
+    // `{ "entityId": ... }` requests read the entity's online features (the production model's feature groups).
+    platform.tables.featureStore.grantReadData(this.function);
     platform.artifacts.grantRead(this.function, `${projectPrefix}/runs/*`);
     platform.artifacts.grantPut(this.function, `${projectPrefix}/predictions/endpoint/*`);
     platform.key.grantEncryptDecrypt(this.function);

@@ -9,7 +9,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { registerFeatureGroup } from '../../lambdas/core/features/feature-groups';
 import { ingestFeatures } from '../../lambdas/core/features/ingestion';
-import { currentStages } from '../../lambdas/core/registry/stages';
+import { currentStages, setStage } from '../../lambdas/core/registry/stages';
 import { getModelVersion } from '../../lambdas/core/registry/model-version';
 import { dynamoDbRegistryStore } from '../../lambdas/shared/dynamodb-registry-store';
 import { featureStoreOverAws } from '../../lambdas/shared/feature-store-clients';
@@ -159,11 +159,12 @@ describe('local cloud: the training pipeline end to end', () => {
     await registerFeatureGroup(store.table, vitalsDefinition(), store);
     await registerFeatureGroup(store.table, vitalsDefinition({ description: 'Vital signs, v2' }), store);
     const vitals = ['patient_id,measured_at,heart_rate,smoker,ward'];
-    const rows = ['patient_id,label_time,age,sex,readmitted'];
+    // Only ids, times and outcomes: every input of the model comes from the feature store.
+    const rows = ['patient_id,label_time,readmitted'];
     for (let i = 0; i < 200; i++) {
       const rate = 55 + ((i * 37) % 60);
       vitals.push(`v${i},2026-03-01T00:00:00Z,${rate},${i % 5 === 0},general`);
-      rows.push(`v${i},2026-03-10T00:00:00Z,${30 + (i % 50)},${i % 2 ? 'F' : 'M'},${rate > 85 ? 'yes' : 'no'}`);
+      rows.push(`v${i},2026-03-10T00:00:00Z,${rate > 85 ? 'yes' : 'no'}`);
     }
     await ingestFeatures(store, { group: 'patient-vitals', version: 1, source: { csv: `${vitals.join('\n')}\n` } });
     await putConfig({
@@ -182,9 +183,26 @@ describe('local cloud: the training pipeline end to end', () => {
     const output = run.output as { split: { result: { featureGroups: unknown; featureJoin: { trainingSetKey: string; stats: unknown } } }; registration: { result: { version: number } }; evaluation: { result: { metrics: { auc: number } } } };
     expect(output.split.result.featureGroups).toEqual([{ name: 'patient-vitals', version: 1 }]);
     expect(output.split.result.featureJoin.stats).toEqual([{ group: 'patient-vitals', version: 1, matched: 200, missing: 0 }]);
-    expect((await text(output.split.result.featureJoin.trainingSetKey)).split('\n')[0]).toBe('patient_id,label_time,age,sex,readmitted,heart_rate,smoker');
+    expect((await text(output.split.result.featureJoin.trainingSetKey)).split('\n')[0]).toBe('patient_id,label_time,readmitted,heart_rate,smoker');
     expect(output.evaluation.result.metrics.auc).toBeGreaterThan(0.95);
     const { record } = await getModelVersion(registry(), PROJECT, output.registration.result.version);
     expect(record.lineage.featureGroups).toEqual([{ name: 'patient-vitals', version: 1 }]);
+
+    // In production, the endpoint scores an entity id on its online features from that group version.
+    await setStage(registry(), PROJECT, output.registration.result.version, 'production', 'test:features', 'serve the feature-store model', { now: () => new Date() });
+    const ask = async (body: unknown) => {
+      const response = await fetch(cloud.project(PROJECT).outputs.EndpointUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-lumina-principal': cloud.personaRoleArn('mlEngineer') },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+    const high = await ask({ entityId: 'v1' }); // heart rate 92: readmitted
+    const low = await ask({ entityId: 'v2' }); // heart rate 69
+    const unknown = await ask({ entityId: 'nobody' });
+    expect(high).toMatchObject({ status: 200, body: { predictions: [{ modelVersion: output.registration.result.version, label: 1 }] } });
+    expect(low).toMatchObject({ status: 200, body: { predictions: [{ label: 0 }] } });
+    expect(unknown).toMatchObject({ status: 404 });
   }, 240_000);
 });

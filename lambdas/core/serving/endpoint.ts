@@ -37,8 +37,12 @@ export interface HttpResponse {
   readonly body: string;
 }
 
-/** The online feature store's values for an entity; undefined when it has none. */
-export type OnlineFeatureLookup = (entityId: string) => Promise<Readonly<Record<string, unknown>> | undefined>;
+/**
+ * The online feature store's values for an entity from the given feature groups (the
+ * production model's, from its lineage; empty when it was trained without any); undefined
+ * when the store has none of the entity's features.
+ */
+export type OnlineFeatureLookup = (entityId: string, groups: readonly { readonly name: string; readonly version: number }[]) => Promise<Readonly<Record<string, unknown>> | undefined>;
 
 export interface PredictionEndpointConfig {
   readonly project: string;
@@ -126,6 +130,11 @@ export interface PredictionEndpoint {
   readonly counters: VariantCounters;
 }
 
+/** A feature lookup the request cannot have (the model has no feature groups, an invalid entity id): answered 400 with the message. */
+export class FeatureLookupRefusedError extends Error {
+  override readonly name = 'FeatureLookupRefusedError';
+}
+
 class ClientError extends Error {
   constructor(
     readonly statusCode: 400 | 404 | 405,
@@ -136,6 +145,12 @@ class ClientError extends Error {
 }
 
 /** The feature store holds values the model refuses: not the caller's fault. */
+function modelColumnsOf(raw: unknown, columns: readonly string[]): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const source = raw as Record<string, unknown>;
+  return Object.fromEntries(columns.filter((c) => Object.hasOwn(source, c)).map((c) => [c, source[c]]));
+}
+
 class FeatureStoreDataError extends Error {
   constructor(readonly errors: readonly FieldError[]) {
     super(`online feature store values do not fit the model: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
@@ -196,7 +211,14 @@ export function createPredictionEndpoint(config: PredictionEndpointConfig, deps:
       if (deps.featureLookup === undefined) {
         throw new ClientError(400, [{ path: 'entityId', message: 'this endpoint has no online feature store; send the record\'s features instead' }]);
       }
-      const features = await deps.featureLookup(body.entityId);
+      const production = await deps.models.production();
+      let features: Readonly<Record<string, unknown>> | undefined;
+      try {
+        features = await deps.featureLookup(body.entityId, production.featureGroups ?? []);
+      } catch (error) {
+        if (error instanceof FeatureLookupRefusedError) throw new ClientError(400, [{ path: 'entityId', message: error.message }]);
+        throw error;
+      }
       if (features === undefined) throw new ClientError(404, [{ path: 'entityId', message: `the online feature store has no features for entity ${JSON.stringify(body.entityId)}` }]);
       const record = { ...features };
       if (config.entityIdColumn !== undefined) delete record[config.entityIdColumn];
@@ -235,7 +257,9 @@ export function createPredictionEndpoint(config: PredictionEndpointConfig, deps:
 
     const errors: FieldError[] = [];
     const validated = groups.map((group) => {
-      const result = validateRecords(group.model.contract, group.items.map((a) => a.raw), (i) => pathOf(group.items[i].index), { unknownCategory, entityIdColumn: config.entityIdColumn });
+      // A feature group holds more features than a model may use (it was trained on a selection): from the store, take the model's columns only.
+      const raws = group.items.map((a) => (inputSource === 'feature-store' ? modelColumnsOf(a.raw, group.model.columns) : a.raw));
+      const result = validateRecords(group.model.contract, raws, (i) => pathOf(group.items[i].index), { unknownCategory, entityIdColumn: config.entityIdColumn });
       errors.push(...result.errors);
       return result.batch;
     });

@@ -35,6 +35,7 @@ export async function loadServingModel(version: number, onnxBytes: Uint8Array, m
 
 const VersionArtifacts = z.object({
   artifacts: z.object({ onnxKey: z.string().min(1), modelKey: z.string().min(1) }),
+  lineage: z.object({ featureGroups: z.array(z.object({ name: z.string().min(1), version: z.number().int().positive() })).optional() }).optional(),
 });
 
 /** The production pointer from the registry's STAGES item. */
@@ -70,7 +71,9 @@ export function registryModelLoader(options: RegistryModelLoaderOptions): ModelL
       const prepared = options.prepareScorer?.().catch(() => undefined);
       const [onnxBytes, modelJson] = await downloads;
       await prepared;
-      return loadServingModel(version, onnxBytes, modelJson, options.createScorer);
+      const model = await loadServingModel(version, onnxBytes, modelJson, options.createScorer);
+      const featureGroups = parsed.data.lineage?.featureGroups ?? [];
+      return featureGroups.length > 0 ? { ...model, featureGroups } : model;
     },
   };
 }

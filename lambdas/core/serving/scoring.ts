@@ -44,6 +44,8 @@ export interface ServingModel {
   /** The user's columns in first-feature order, and each encoded feature's column index. */
   readonly columns: readonly string[];
   readonly columnOfFeature: Int32Array;
+  /** The feature groups (exact versions) the version was trained on, from its lineage: where an entity id's features come from. @default - none */
+  readonly featureGroups?: readonly { readonly name: string; readonly version: number }[];
 }
 
 function decisionThreshold(version: number, attributes: Readonly<Record<string, string>>): number {

@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { PredictionLogRecord } from '../../../lambdas/core/performance/ground-truth';
+import { FeatureLookupRefusedError } from '../../../lambdas/core/serving/endpoint';
 import { assignVariant } from '../../../lambdas/core/serving/ab-testing';
 import { predictRow } from '../../../lambdas/core/ml/predict';
 import { encodeRows } from '../../../lambdas/core/ml/tabular';
@@ -73,6 +74,26 @@ describe('prediction endpoint', () => {
     expect(JSON.parse([...world.logs.values()][0])).toMatchObject({ inputSource: 'feature-store', inputs: sampleRecord(1) });
     expect(unknown.statusCode).toBe(404);
     expect(json(unknown).errors).toEqual([{ path: 'entityId', message: 'the online feature store has no features for entity "p-2"' }]);
+  });
+
+  it('asks the store for the production model\'s feature groups, takes only the model\'s columns from it, and answers 400 when the lookup is refused', async () => {
+    const world = await worldWithProduction();
+    const asked: unknown[] = [];
+    const endpoint = world.endpoint({}, {
+      featureLookup: async (id, groups) => {
+        asked.push(groups);
+        if (id === 'refused') throw new FeatureLookupRefusedError('the production model was trained without feature groups');
+        return { ...sampleRecord(1), ward: 'cardio', heart_rate_7d: 88 };
+      },
+    });
+
+    const extra = await endpoint.handleEvent(urlEvent('{"entityId":"p-1"}'));
+    const refused = await endpoint.handleEvent(urlEvent('{"entityId":"refused"}'));
+
+    expect(extra.statusCode).toBe(200);
+    expect(asked[0]).toEqual([]);
+    expect(refused.statusCode).toBe(400);
+    expect(json(refused).errors).toEqual([{ path: 'entityId', message: 'the production model was trained without feature groups' }]);
   });
 
   it('answers 400 with every bad field of every record at once', async () => {

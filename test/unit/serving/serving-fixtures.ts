@@ -9,7 +9,7 @@ import { writeXgboostJson } from '../../../lambdas/core/ml/xgboost-json';
 import { memoryRegistryStore, type MemoryRegistryStore } from '../../../lambdas/core/registry/memory-store';
 import { registryKeys } from '../../../lambdas/core/registry/keys';
 import { abTestKey, type AbConfig } from '../../../lambdas/core/serving/ab-testing';
-import { createPredictionEndpoint, type PredictionEndpoint, type PredictionEndpointConfig } from '../../../lambdas/core/serving/endpoint';
+import { createPredictionEndpoint, type OnlineFeatureLookup, type PredictionEndpoint, type PredictionEndpointConfig } from '../../../lambdas/core/serving/endpoint';
 import { registryModelLoader, registryProductionPointer } from '../../../lambdas/core/serving/model-loading';
 import { ModelCache, PolledValue } from '../../../lambdas/core/serving/model-source';
 import { createOnnxScorer } from '../../../lambdas/core/serving/onnx-scorer';
@@ -75,7 +75,7 @@ export interface ServingWorld {
   addVersion(version: number, model: GbdtModel): Promise<void>;
   setProduction(version: number): Promise<void>;
   setAbConfig(config: Omit<AbConfig, 'revision'> & { revision?: number }): Promise<void>;
-  endpoint(config?: Partial<PredictionEndpointConfig>, extra?: { featureLookup?: (id: string) => Promise<Record<string, unknown> | undefined>; failLog?: boolean; checkIntervalMs?: number; abCacheMs?: number }): PredictionEndpoint;
+  endpoint(config?: Partial<PredictionEndpointConfig>, extra?: { featureLookup?: OnlineFeatureLookup; failLog?: boolean; checkIntervalMs?: number; abCacheMs?: number }): PredictionEndpoint;
 }
 
 export function servingWorld(): ServingWorld {
