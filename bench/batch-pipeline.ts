@@ -1,8 +1,8 @@
 /**
  * Batch inference through the whole local inference pipeline: 1,000,000 rows x 30 features
  * (plus an id column) dropped into a project's inference inbox on the local cloud, then S3
- * (s3rver) → EventBridge rule → Step Functions → PlanBatch → ScoreChunk Map → MergeBatch →
- * data-quality monitor → run records, every step the synthesized Lambda bundle in its local
+ * (s3rver) → EventBridge rule → Step Functions → PlanBatch → ScoreChunk Map → MergeBatch and
+ * the data-quality monitor side by side → run records, every step the synthesized Lambda bundle in its local
  * sandbox (worker threads, two per function). The production model is trained by the
  * project's own training pipeline on 20,000 rows of the benchmark set (100 rounds, depth 6)
  * and promoted through the registry API, as a user would.
@@ -15,14 +15,17 @@
  * (robust to a busy machine, unlike wall time). Then it profiles, on this thread against the
  * same s3rver: one chunk of ScoreChunk's core (S3 range read / parse+encode+format / ONNX / S3
  * puts), the merge's S3 work alone, the monitor's core (S3 vs statistics) and a streaming GET
- * of the input. Then a JSON line. Never fails on slowness.
+ * of the input. Then a JSON line. Never fails on slowness. Each phase's process CPU time is
+ * read off a 50 ms sampler; the merge and the monitor run side by side, so "monitor" is the
+ * time from the end of the merge to the end of the execution.
  *
  * Run: npx tsx bench/batch-pipeline.ts [rows]
  */
 import * as os from 'node:os';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { BatchObjects } from '../lambdas/core/batch/batch-objects';
+import { OUTPUT_COLUMNS } from '../lambdas/core/batch/input-contract';
 import { batchRunLayout } from '../lambdas/core/batch/layout';
 import { onnxScoringModel } from '../lambdas/core/batch/onnx-scoring-model';
 import { memoryOperationsStore } from '../lambdas/core/batch/operations-store';
@@ -33,6 +36,7 @@ import { parseMonitorConfig } from '../lambdas/core/monitoring/monitor-config';
 import { listModelVersions } from '../lambdas/core/registry/model-version';
 import { dynamoDbRegistryStore } from '../lambdas/shared/dynamodb-registry-store';
 import type { ObjectStore } from '../lambdas/shared/object-store';
+import { s3StreamingConcatenation } from '../lambdas/merge-batch/s3-streaming-concatenation';
 import { s3BatchObjects } from '../lambdas/shared/s3-batch-objects';
 import { s3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { PLATFORM_STACK_NAME } from '../lib/app';
@@ -61,9 +65,9 @@ const TRAINING_CONFIG = {
 /** What the bench reads from the pipeline's output and metadata.json (parsed, so a changed shape fails loudly). */
 const RunOutput = z.object({
   batch: z.object({
-    plan: z.object({ runId: z.string(), input: InputObjectSchema, model: ModelReferenceSchema, header: z.string(), chunks: z.array(ChunkRangeSchema).min(1) }),
+    plan: z.object({ runId: z.string(), input: InputObjectSchema, model: ModelReferenceSchema, header: z.string(), chunks: z.array(ChunkRangeSchema).min(1), monitor: z.unknown() }),
   }),
-  outbox: z.object({ merged: z.object({ rowsScored: z.number(), rowsRejected: z.number(), metadataKey: z.string(), predictionsKey: z.string(), monitor: z.unknown() }) }),
+  outbox: z.object({ merged: z.object({ rowsScored: z.number(), rowsRejected: z.number(), metadataKey: z.string(), predictionsKey: z.string() }) }),
   monitor: z.object({ report: z.object({ rows: z.number(), driftScore: z.number() }).optional(), skipped: z.string().optional() }),
 });
 const Metadata = z.object({
@@ -73,9 +77,28 @@ const Metadata = z.object({
 });
 
 let peakRss = 0;
+/** [epoch ms, process CPU µs, main thread CPU µs] every 50 ms: the CPU a phase used is read off between its start and end. */
+const cpuSamples: [number, number, number][] = [];
 const sampleRss = (): void => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const cpu = process.cpuUsage();
+  const main = process.threadCpuUsage();
+  cpuSamples.push([Date.now(), cpu.user + cpu.system, main.user + main.system]);
 };
+
+/** Process (column 1) or main thread (column 2) CPU seconds between two instants (linear between samples). */
+function cpuSecondsBetween(from: number, to: number, column: 1 | 2 = 1): number {
+  const at = (time: number): number => {
+    let i = 0;
+    while (i + 1 < cpuSamples.length && cpuSamples[i + 1][0] <= time) i++;
+    const t0 = cpuSamples[i][0];
+    const c0 = cpuSamples[i][column];
+    const next = cpuSamples[i + 1];
+    if (!next || next[0] === t0) return c0;
+    return c0 + (next[column] - c0) * Math.max(0, Math.min(1, (time - t0) / (next[0] - t0)));
+  };
+  return (at(to) - at(from)) / 1e6;
+}
 
 /** The benchmark set as CSV (id, f0..f29[, label]); 3% of feature cells empty in the batch, like bench/batch-inference.ts. */
 function csvOf(values: Float32Array, from: number, to: number, options: { labels?: Float64Array; missingRate: number; seed: number }): Buffer {
@@ -185,30 +208,41 @@ async function profileChunk(cloud: LocalCloud, plan: z.output<typeof RunOutput>[
 }
 
 /**
- * The merge's S3 work on its own: the run's chunk outputs concatenated again (the pipeline's
- * s3BatchObjects: GETs, 8 MB UploadParts, CompleteMultipartUpload) into a scratch key.
+ * The merge's S3 work on its own: the run's chunk outputs concatenated again as MergeBatch does
+ * (GETs piped into one PutObject of a known length) into a scratch key.
  */
 async function profileMerge(cloud: LocalCloud, plan: z.output<typeof RunOutput>['batch']['plan']) {
   const layout = batchRunLayout(PROJECT, plan.input.key, plan.runId);
-  const parts = plan.chunks.map((chunk) => ({ key: layout.chunkPredictions(chunk.index) }));
-  return timed(() => s3BatchObjects(cloud.s3).concatenate(cloud.artifactBucket, `projects/${PROJECT}/inference/bench-profile/merged.csv`, parts, 'text/csv'));
+  const parts = await Promise.all(
+    plan.chunks.map(async (chunk) => {
+      const key = layout.chunkPredictions(chunk.index);
+      const head = await cloud.s3.send(new HeadObjectCommand({ Bucket: cloud.artifactBucket, Key: key }));
+      return { key, bytes: Number(head.ContentLength) };
+    }),
+  );
+  const concatenate = s3StreamingConcatenation(cloud.s3, s3BatchObjects(cloud.s3).concatenate);
+  return timed(() => concatenate(cloud.artifactBucket, `projects/${PROJECT}/inference/bench-profile/merged.csv`, parts, 'text/csv'));
 }
 
 /** The monitor step's core on this thread against the same s3rver, its reads and writes timed (metrics go nowhere). */
 async function profileMonitor(cloud: LocalCloud, monitorInput: unknown) {
   const input = MonitorBatchStepInput.parse({ ...(monitorInput as object), outputPrefix: `projects/${PROJECT}/inference/bench-profile/monitor/` });
   const store = s3ObjectStore(cloud.s3);
+  // Wall time with at least one S3 call in flight (the chunk files are read side by side).
   let ioMs = 0;
-  const io = async <T>(work: Promise<T>): Promise<T> => {
-    const started = performance.now();
+  let inFlight = 0;
+  let since = 0;
+  const io = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (inFlight++ === 0) since = performance.now();
     try {
-      return await work;
+      return await work();
     } finally {
-      ioMs += performance.now() - started;
+      if (--inFlight === 0) ioMs += performance.now() - since;
     }
   };
-  const timedStore: ObjectStore = { get: (...args) => io(store.get(...args)), put: (...args) => io(store.put(...args)) };
-  const config = parseMonitorConfig({ ignoreColumns: ['label', 'id'] });
+  const timedStore: ObjectStore = { get: (...args) => io(() => store.get(...args)), put: (...args) => io(() => store.put(...args)) };
+  // As the pipeline's monitor: the output columns, the target and the entity id are not features.
+  const config = parseMonitorConfig({ ignoreColumns: [...OUTPUT_COLUMNS, 'label', 'id'] });
   const run = await timed(() => runBatchMonitor(input, { projectName: PROJECT, artifactBucket: cloud.artifactBucket, config }, { objects: timedStore, metrics: { putMetricData: async () => undefined }, now: () => new Date() }));
   return { ...run, ioMs };
 }
@@ -240,6 +274,7 @@ async function main(): Promise<void> {
     const rssBefore = process.memoryUsage().rss;
     peakRss = rssBefore;
     const cpuBefore = process.cpuUsage();
+    const mainThreadBefore = process.threadCpuUsage();
     const dropped = new Date();
     const { key } = await cloud.putData(PROJECT, 'inference', 'million.csv', input);
     const uploaded = new Date();
@@ -248,6 +283,8 @@ async function main(): Promise<void> {
     const finished = new Date();
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const mainThread = process.threadCpuUsage(mainThreadBefore);
+    const mainThreadSeconds = (mainThread.user + mainThread.system) / 1e6;
     clearInterval(sampler);
     sampleRss();
 
@@ -269,24 +306,37 @@ async function main(): Promise<void> {
       mergeMs: t.mergeMs,
       monitorAndRecordMs: ms(t.mergedAt, stopDate),
     };
+    const phaseWindows: Record<keyof typeof phases, [number, number]> = {
+      uploadMs: [dropped.getTime(), uploaded.getTime()],
+      eventToExecutionMs: [uploaded.getTime(), startDate.getTime()],
+      planMs: [startDate.getTime(), Date.parse(t.plannedAt)],
+      scoreMs: [Date.parse(t.plannedAt), mergeStarted.getTime()],
+      mergeMs: [mergeStarted.getTime(), Date.parse(t.mergedAt)],
+      monitorAndRecordMs: [Date.parse(t.mergedAt), stopDate.getTime()],
+    };
+    const phaseCpu = Object.fromEntries(Object.entries(phaseWindows).map(([phase, [from, to]]) => [phase, Number(cpuSecondsBetween(from, to).toFixed(1))])) as Record<keyof typeof phases, number>;
+    const phaseMainCpu = Object.fromEntries(Object.entries(phaseWindows).map(([phase, [from, to]]) => [phase, Number(cpuSecondsBetween(from, to, 2).toFixed(1))])) as Record<keyof typeof phases, number>;
+    const cpuNote = (phase: keyof typeof phases): string => `${phaseCpu[phase].toFixed(1)} s CPU (${phaseMainCpu[phase].toFixed(1)} s main thread)`;
     const seconds = ms(dropped, finished) / 1000;
     const pipelineSeconds = ms(startDate, stopDate) / 1000;
     const rowsPerSecond = Math.round(ROWS / seconds);
     const maxRss = process.resourceUsage().maxRSS * 1024;
 
-    console.log(`upload:  ${phases.uploadMs} ms (PutObject of the drop into s3rver)`);
+    console.log(`upload:  ${phases.uploadMs} ms, ${cpuNote('uploadMs')} (PutObject of the drop into s3rver)`);
     console.log(`event:   ${phases.eventToExecutionMs} ms (S3 event → EventBridge rule → StartExecution)`);
-    console.log(`plan:    ${phases.planMs} ms (PlanBatch: cold start, run marker, model pin, header check, one streaming pass → ${metadata.chunks} chunks)`);
-    console.log(`score:   ${phases.scoreMs} ms (ScoreChunks Map; ${t.chunkScoringMs} ms of chunk time, ${Math.round(t.chunkScoringMs / metadata.chunks)} ms a chunk)`);
-    console.log(`merge:   ${phases.mergeMs} ms (${mb(metadata.outputs.predictionsBytes)} MB predictions.csv, multipart)`);
-    console.log(`monitor: ${phases.monitorAndRecordMs} ms (data-quality monitor over the merged batch, run marker and run record)`);
+    console.log(`plan:    ${phases.planMs} ms, ${cpuNote('planMs')} (PlanBatch: cold start, run marker, model pin, header check, one streaming pass → ${metadata.chunks} chunks)`);
+    console.log(`score:   ${phases.scoreMs} ms, ${cpuNote('scoreMs')} (ScoreChunks Map; ${t.chunkScoringMs} ms of chunk time, ${Math.round(t.chunkScoringMs / metadata.chunks)} ms a chunk)`);
+    console.log(`merge:   ${phases.mergeMs} ms, ${cpuNote('mergeMs')} (${mb(metadata.outputs.predictionsBytes)} MB predictions.csv, one streamed PUT of the chunk files)`);
+    console.log(`monitor: ${phases.monitorAndRecordMs} ms, ${cpuNote('monitorAndRecordMs')} after the merge ended (the data-quality monitor, which started with the merge and reads the same chunk files, then the run marker and run record)`);
     console.log(
       `end to end: ${seconds.toFixed(2)} s, ${rowsPerSecond.toLocaleString()} rows/s (target >= 100,000); execution alone ${pipelineSeconds.toFixed(2)} s, ${Math.round(ROWS / pipelineSeconds).toLocaleString()} rows/s; scored ${merged.rowsScored.toLocaleString()}, rejected ${merged.rowsRejected}`,
     );
     console.log(
       `peak RSS during the run: ${mb(peakRss)} MB (sampled every 50 ms; ${mb(rssBefore)} MB before the drop, including the bench's ${mb(inputBytes)} MB copy of the input); process maximum ${mb(maxRss)} MB. One process: emulators, engine and every Lambda sandbox (worker threads).`,
     );
-    console.log(`CPU: ${cpuSeconds.toFixed(1)} s of process CPU time for the run (${(cpuSeconds / seconds).toFixed(2)} cores busy on average; ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end), ${Math.round(ROWS / cpuSeconds).toLocaleString()} rows per CPU second`);
+    console.log(
+      `CPU: ${cpuSeconds.toFixed(1)} s of process CPU time for the run (${(cpuSeconds / seconds).toFixed(2)} cores busy on average; ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end), ${Math.round(ROWS / cpuSeconds).toLocaleString()} rows per CPU second; ${mainThreadSeconds.toFixed(1)} s of it on the main thread (s3rver, dynalite, the Step Functions engine, this bench), the rest in the Lambda sandboxes' threads and onnxruntime`,
+    );
 
     // --- profile: one chunk, and the emulator's I/O -----------------------------------------------
     const chunk = await profileChunk(cloud, output.batch.plan);
@@ -295,10 +345,10 @@ async function main(): Promise<void> {
       `one chunk (${chunk.rows.toLocaleString()} rows, warm, this thread): ${chunk.totalMs.toFixed(0)} ms = ${Math.round((chunk.rows / chunk.totalMs) * 1000).toLocaleString()} rows/s; S3 range read ${share(chunk.readRangeMs)}, parse/encode/format ${share(chunk.parseEncodeFormatMs)}, ONNX ${share(chunk.onnxMs)}, S3 puts ${share(chunk.putMs)}`,
     );
     const mergeProfile = await profileMerge(cloud, output.batch.plan);
-    console.log(`merge's S3 work alone: ${mergeProfile.wallMs.toFixed(0)} ms (${mb(mergeProfile.value.bytes)} MB through s3rver: ${metadata.chunks} GETs, multipart upload; ${mergeProfile.cpuMs.toFixed(0)} ms CPU)`);
-    const monitorProfile = await profileMonitor(cloud, merged.monitor);
+    console.log(`merge's S3 work alone: ${mergeProfile.wallMs.toFixed(0)} ms (${mb(mergeProfile.value.bytes)} MB through s3rver: ${metadata.chunks} GETs piped into one PUT; ${mergeProfile.cpuMs.toFixed(0)} ms CPU)`);
+    const monitorProfile = await profileMonitor(cloud, output.batch.plan.monitor);
     console.log(
-      `monitor alone: ${monitorProfile.wallMs.toFixed(0)} ms (${monitorProfile.value.rows.toLocaleString()} rows): S3 get/put ${monitorProfile.ioMs.toFixed(0)} ms, statistics and drift ${(monitorProfile.wallMs - monitorProfile.ioMs).toFixed(0)} ms; ${monitorProfile.cpuMs.toFixed(0)} ms CPU`,
+      `monitor alone: ${monitorProfile.wallMs.toFixed(0)} ms (${monitorProfile.value.rows.toLocaleString()} rows, read as the header and ${metadata.chunks} chunk files): S3 get/put ${monitorProfile.ioMs.toFixed(0)} ms, statistics and drift ${(monitorProfile.wallMs - monitorProfile.ioMs).toFixed(0)} ms; ${monitorProfile.cpuMs.toFixed(0)} ms CPU`,
     );
     const inputRead = await timed(async () => {
       const body = (await cloud.s3.send(new GetObjectCommand({ Bucket: cloud.artifactBucket, Key: key }))).Body as AsyncIterable<Uint8Array>;
@@ -316,6 +366,8 @@ async function main(): Promise<void> {
         chunks: metadata.chunks,
         inputMB: Number((inputBytes / 1e6).toFixed(1)),
         ...phases,
+        phaseCpuSeconds: phaseCpu,
+        phaseMainThreadCpuSeconds: phaseMainCpu,
         seconds: Number(seconds.toFixed(2)),
         rowsPerSecond,
         pipelineSeconds: Number(pipelineSeconds.toFixed(2)),
@@ -323,6 +375,7 @@ async function main(): Promise<void> {
         peakRssMB: Math.round(peakRss / 1e6),
         maxRssMB: Math.round(maxRss / 1e6),
         cpuSeconds: Number(cpuSeconds.toFixed(1)),
+        mainThreadCpuSeconds: Number(mainThreadSeconds.toFixed(1)),
         loadAverage: Number(os.loadavg()[0].toFixed(1)),
         chunkProfile: {
           rows: chunk.rows,

@@ -10,8 +10,12 @@
  *         yes → BatchAlreadyScored (the same object version was, or is being, scored: no-op success)
  *         no  → ScoreChunks (inline Map, MaxConcurrency 4: ScoreChunk with Retry; a chunk with a
  *               checkpoint is skipped, each finished chunk advances the run's progress)
- *             → MergeBatch (outbox predictions.csv, rejects.csv, metadata.json, in chunk order)
- *             → HasBaseline? → HandOffToMonitor (or NoBaselineToMonitor) → MarkBatchScored (run marker SUCCEEDED) → RecordRunSucceeded
+ *             → MergeAndMonitor (Parallel), side by side:
+ *                 MergeBatch (outbox predictions.csv, rejects.csv, metadata.json, in chunk order)
+ *                 HasBaseline? → HandOffToMonitor (the data-quality monitor reads the header and chunk
+ *                   files MergeBatch concatenates, so it need not wait for predictions.csv) or NoBaselineToMonitor
+ *             → MarkBatchScored (run marker SUCCEEDED) → RecordRunSucceeded
+ *               (without a monitor function: MergeBatch → HandOffToMonitor, a Pass that shapes the hand-off)
  *   any error → RecordRunFailure → HasBatchRun? → MarkBatchFailed → NotifyFailure → PipelineFailed
  *
  * The input object is never deleted or changed.
@@ -169,7 +173,6 @@ export function inferencePipelineDefinition(scope: Construct, steps: InferencePi
     resultPath: '$.outbox',
     taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
   });
-  mergeBatch.addCatch(onFailure, catchAll);
 
   const markBatchScored = new tasks.DynamoUpdateItem(scope, 'MarkBatchScored', {
     table: steps.operations,
@@ -204,37 +207,48 @@ export function inferencePipelineDefinition(scope: Construct, steps: InferencePi
     resultPath: sfn.JsonPath.DISCARD,
   });
   recordSucceeded.addCatch(onFailure, catchAll);
-
-  // MergeBatch shapes the monitor's step input (`monitor`: project, batch, baselineKeys, modelVersion, outputPrefix)
-  // when the production model has a training baseline; a model without one is scored but not monitored.
   markBatchScored.next(recordSucceeded);
-  let afterMerge: sfn.IChainable;
+
+  let afterScoring: sfn.IChainable;
   if (steps.monitorBatch) {
+    // PlanBatch shapes the monitor's step input (`monitor`) when the production model has a training baseline;
+    // a model without one is scored but not monitored. The merge branch returns the state with `outbox` added,
+    // the monitor branch only `{ monitor }`; JsonMerge puts the two together.
     const monitor = new tasks.LambdaInvoke(scope, 'HandOffToMonitor', {
       lambdaFunction: steps.monitorBatch,
-      payload: sfn.TaskInput.fromJsonPathAt('$.outbox.merged.monitor'),
-      resultSelector: { 'report.$': '$.Payload' },
-      resultPath: '$.monitor',
-    }).addCatch(onFailure, catchAll);
+      payload: sfn.TaskInput.fromJsonPathAt(plan('monitor')),
+      resultSelector: { monitor: { 'report.$': '$.Payload' } },
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
+    });
     const noBaseline = new sfn.Pass(scope, 'NoBaselineToMonitor', {
       comment: 'The production model has no training baseline: the batch is scored but not monitored.',
-      result: sfn.Result.fromObject({ skipped: 'the production model has no baseline' }),
-      resultPath: '$.monitor',
+      result: sfn.Result.fromObject({ monitor: { skipped: 'the production model has no baseline' } }),
     });
-    afterMerge = new sfn.Choice(scope, 'HasBaseline')
-      .when(sfn.Condition.isPresent('$.outbox.merged.monitor'), monitor.next(markBatchScored))
-      .otherwise(noBaseline.next(markBatchScored));
+    const mergeAndMonitor = new sfn.Parallel(scope, 'MergeAndMonitor', {
+      comment: 'MergeBatch writes the outbox while the data-quality monitor reads the same chunk files.',
+      resultSelector: { state: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$[0]'), sfn.JsonPath.objectAt('$[1]')) },
+      // No ResultPath: the result replaces the input (aws-local-stepfunctions 3.0.0 reads an explicit "$" as a key named "$").
+      outputPath: '$.state',
+    });
+    mergeAndMonitor.branch(mergeBatch, new sfn.Choice(scope, 'HasBaseline').when(sfn.Condition.isPresent(plan('monitor')), monitor).otherwise(noBaseline));
+    mergeAndMonitor.addCatch(onFailure, catchAll);
+    afterScoring = mergeAndMonitor.next(markBatchScored);
   } else {
-    afterMerge = new sfn.Pass(scope, 'HandOffToMonitor', {
-      comment: 'The batch the data-quality monitor receives; a Lambda invocation when the monitor is composed.',
-      inputPath: '$.outbox.merged',
-      resultPath: '$.monitor',
-    }).next(markBatchScored);
+    mergeBatch.addCatch(onFailure, catchAll);
+    afterScoring = mergeBatch
+      .next(
+        new sfn.Pass(scope, 'HandOffToMonitor', {
+          comment: 'The batch the data-quality monitor receives; a Lambda invocation when the monitor is composed.',
+          inputPath: '$.outbox.merged',
+          resultPath: '$.monitor',
+        }),
+      )
+      .next(markBatchScored);
   }
 
   return planBatch.next(
     new sfn.Choice(scope, 'AlreadyScored')
       .when(sfn.Condition.booleanEquals(plan('alreadyScored'), true), alreadyScored)
-      .otherwise(scoreChunks.next(mergeBatch).next(afterMerge)),
+      .otherwise(scoreChunks.next(afterScoring)),
   );
 }

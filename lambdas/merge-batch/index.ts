@@ -9,10 +9,13 @@ import { readEnvironment } from '../shared/environment';
 import { parseInput } from '../shared/parse-input';
 import { s3BatchObjects } from '../shared/s3-batch-objects';
 import { MergeBatchEnvironment } from './environment';
+import { s3StreamingConcatenation } from './s3-streaming-concatenation';
 
 const env = readEnvironment(MergeBatchEnvironment);
 const logger = new Logger({ serviceName: 'merge-batch' });
-const objects = s3BatchObjects(new S3Client({}));
+const s3 = new S3Client({});
+const s3Objects = s3BatchObjects(s3);
+const objects = { ...s3Objects, concatenate: s3StreamingConcatenation(s3, s3Objects.concatenate) };
 const operations = dynamoDbOperationsStore(new DynamoDBClient({}), env.OPERATIONS_TABLE);
 
 export const handler = middy(async (event: unknown) => {

@@ -22,7 +22,7 @@ export interface DataQualityMonitorProps {
  * The project's data-quality monitor: compares a scored batch with the production model's
  * training baseline, writes Model Monitor statistics/violations and an HTML report next to
  * the batch's outputs, and publishes the drift metrics the project's alarms watch. It reads
- * only this project's baselines and outbox, writes only under the outbox, and may publish
+ * only this project's baselines, outbox and batch-run chunk files, writes only under the outbox, and may publish
  * metrics only to the data-quality namespace.
  */
 export class DataQualityMonitor extends Construct {
@@ -52,6 +52,8 @@ export class DataQualityMonitor extends Construct {
     });
     platform.artifacts.grantRead(this.function, `${project}/datasets/*/baseline/*`);
     platform.artifacts.grantRead(this.function, `${project}/inference/outbox/*`);
+    // The batch run's chunk files: the pipeline's monitor reads them while MergeBatch concatenates them into the outbox.
+    platform.artifacts.grantRead(this.function, `${project}/inference/runs/*`);
     platform.artifacts.grantPut(this.function, `${project}/inference/outbox/*`);
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
@@ -66,8 +68,8 @@ export class DataQualityMonitor extends Construct {
     const prefix = `${props.nag.artifactBucketArn}/projects/${projectInFindings}`;
     acknowledgePrefixWildcards(
       this.function,
-      [`${prefix}/datasets/*/baseline/*`, `${prefix}/inference/outbox/*`],
-      "Reads this project's training baselines and scored batches and writes its reports beside them; keys are not known at deploy time.",
+      [`${prefix}/datasets/*/baseline/*`, `${prefix}/inference/outbox/*`, `${prefix}/inference/runs/*`],
+      "Reads this project's training baselines and scored batches (and their chunk files) and writes its reports beside them; keys are not known at deploy time.",
     );
     acknowledgePrefixWildcards(
       this.function,

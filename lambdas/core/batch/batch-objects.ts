@@ -5,8 +5,12 @@
  */
 import type { BatchInputObject } from './layout';
 
-/** One piece of a concatenated object: another object's bytes, or literal text (a header). */
-export type ConcatenatedPart = { readonly key: string } | { readonly text: string };
+/**
+ * One piece of a concatenated object: another object's bytes (with their size when known,
+ * which lets the adapter stream one PUT of a known length and check every part), or literal
+ * text (a header).
+ */
+export type ConcatenatedPart = { readonly key: string; readonly bytes?: number } | { readonly text: string };
 
 export interface BatchObjects {
   /** The input object version as a stream of byte pieces. */
@@ -40,7 +44,12 @@ export function memoryBatchObjects(pieceSize = 64 * 1024): BatchObjects & { read
       objects.set(`${bucket}/${key}`, bytes(body).slice());
     },
     async concatenate(bucket, key, parts) {
-      const pieces = parts.map((part) => ('key' in part ? read(bucket, part.key) : bytes(part.text)));
+      const pieces = parts.map((part) => {
+        if (!('key' in part)) return bytes(part.text);
+        const body = read(bucket, part.key);
+        if (part.bytes !== undefined && body.length !== part.bytes) throw new Error(`s3://${bucket}/${part.key} has ${body.length} bytes, ${part.bytes} were expected`);
+        return body;
+      });
       const joined = Buffer.concat(pieces);
       objects.set(`${bucket}/${key}`, new Uint8Array(joined));
       return { bytes: joined.length };

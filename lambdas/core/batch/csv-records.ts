@@ -12,6 +12,7 @@ import { BatchFileError } from './errors';
 
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 const BOM = [0xef, 0xbb, 0xbf];
 /** A header longer than this is not a CSV header (or the file has no newline at all). */
 export const MAX_HEADER_BYTES = 1024 * 1024;
@@ -193,6 +194,45 @@ export function forEachRecord(text: string, firstRow: number, visit: (text: stri
     start = end + 1;
   }
   return row - firstRow;
+}
+
+/**
+ * `forEachRecord` over a chunk's bytes: the same records (a quote or a newline byte is never
+ * part of a UTF-8 multi-byte sequence, so bytes split where text does), given as byte ranges
+ * [start, end) without the line end (a CR before the LF, or at the very end, is left out).
+ */
+export function forEachRecordBytes(bytes: Uint8Array, firstRow: number, visit: (start: number, end: number, row: number) => void): number {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = buffer.length;
+  let row = firstRow;
+  let start = 0;
+  let quote = -2;
+  while (start < length) {
+    let end = buffer.indexOf(NEWLINE, start);
+    if (end < 0) end = length;
+    if (quote !== -1 && quote < start) quote = buffer.indexOf(QUOTE, start);
+    if (quote >= 0 && quote < end) {
+      let quotes = 0;
+      for (;;) {
+        while (quote >= 0 && quote < end) {
+          quotes++;
+          quote = buffer.indexOf(QUOTE, quote + 1);
+        }
+        if (quotes % 2 === 0 || end === length) break;
+        end = buffer.indexOf(NEWLINE, end + 1);
+        if (end < 0) end = length;
+      }
+    }
+    visit(start, end > start && buffer[end - 1] === CARRIAGE_RETURN ? end - 1 : end, row);
+    row++;
+    start = end + 1;
+  }
+  return row - firstRow;
+}
+
+/** A CSV cell, quoted when it needs to be. */
+export function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /** A record's fields (RFC 4180), or the reason it cannot be read. Cells are not trimmed here. */

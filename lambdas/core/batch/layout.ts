@@ -4,7 +4,7 @@
  *
  * projects/<p>/inference/inbox/<name>.csv                         drop a CSV here (never deleted)
  * projects/<p>/inference/runs/<run>/chunks/<000001>.predictions.csv  one scored chunk (no header)
- * projects/<p>/inference/runs/<run>/chunks/<000001>.rejects.csv      its rejected rows (no header)
+ * projects/<p>/inference/runs/<run>/chunks/<000001>.rejects.csv      its rejected rows (no header; none when it rejected nothing)
  * projects/<p>/inference/outbox/<name>/<run>/predictions.csv      input columns + probability, label, model_version
  * projects/<p>/inference/outbox/<name>/<run>/rejects.csv          row, column, reason, value
  * projects/<p>/inference/outbox/<name>/<run>/metadata.json        model, input object, counts, timings

@@ -9,12 +9,12 @@
 import { z } from 'zod';
 import { splitFields } from './csv-records';
 import { BatchStateError } from './errors';
-import { OUTPUT_COLUMNS } from './input-contract';
+import { predictionsHeaderLine } from './input-contract';
 import { batchItemKeys, batchRunLayout } from './layout';
 import type { BatchObjects, ConcatenatedPart } from './batch-objects';
 import type { OperationsStore } from './operations-store';
 import { ChunkRangeSchema, InputObjectSchema, ModelReferenceSchema, RUN_STATUS } from './plan-batch';
-import { type ChunkResult, csvCell, REJECTS_HEADER } from './score-chunk';
+import { type ChunkResult, REJECTS_HEADER } from './score-chunk';
 
 export const MergeBatchInput = z.object({
   runId: z.string().regex(/^[0-9a-f]{64}$/),
@@ -50,7 +50,7 @@ export interface BatchMetadata {
   readonly executions: { readonly mergedBy: string; readonly attempt: number };
 }
 
-/** What the monitor hand-off receives. */
+/** MergeBatch's result: where the outputs are and the row counts. */
 export interface MergedBatch {
   readonly runId: string;
   readonly bucket: string;
@@ -62,14 +62,6 @@ export interface MergedBatch {
   readonly rowsRejected: number;
   /** When the outputs were complete (ISO 8601): the run's completion time in its marker. */
   readonly mergedAt: string;
-  /** The data-quality monitor's step input (lambdas/core/monitoring/monitor-batch-step.ts), when the model has a baseline. */
-  readonly monitor?: {
-    readonly project: string;
-    readonly batch: { readonly bucket: string; readonly key: string };
-    readonly baselineKeys: { readonly statistics: string; readonly constraints: string };
-    readonly modelVersion: number;
-    readonly outputPrefix: string;
-  };
 }
 
 export interface MergeBatchDeps {
@@ -92,9 +84,10 @@ export async function mergeBatch(request: MergeBatchInput, config: { readonly pr
 
   const header = splitFields(request.header);
   if (!Array.isArray(header)) throw new BatchStateError(`run ${request.runId}: the planned header cannot be read: ${header.reason}`);
-  const outputHeader = `${[...header.map((name) => csvCell(name.trim())), ...OUTPUT_COLUMNS].join(',')}\n`;
-  const predictionParts: ConcatenatedPart[] = [{ text: outputHeader }, ...results.map((r) => ({ key: r.predictionsKey }))];
-  const rejectParts: ConcatenatedPart[] = [{ text: REJECTS_HEADER }, ...results.map((r) => ({ key: r.rejectsKey }))];
+  const outputHeader = predictionsHeaderLine(header.map((name) => name.trim()));
+  const predictionParts: ConcatenatedPart[] = [{ text: outputHeader }, ...results.map((r) => ({ key: r.predictionsKey, bytes: r.predictionsBytes }))];
+  // A chunk that rejected nothing has no rejects file (older checkpoints, without the size, always wrote one).
+  const rejectParts: ConcatenatedPart[] = [{ text: REJECTS_HEADER }, ...results.filter((r) => r.rejectsBytes !== 0).map((r) => ({ key: r.rejectsKey, bytes: r.rejectsBytes }))];
   const csv = 'text/csv; charset=utf-8';
   const predictions = await deps.objects.concatenate(request.input.bucket, layout.predictions, predictionParts, csv);
   const rejects = await deps.objects.concatenate(request.input.bucket, layout.rejects, rejectParts, csv);
@@ -140,17 +133,6 @@ export async function mergeBatch(request: MergeBatchInput, config: { readonly pr
     rowsScored: rows.scored,
     rowsRejected: rows.rejected,
     mergedAt: mergedAt.toISOString(),
-    ...(request.model.baseline
-      ? {
-          monitor: {
-            project: config.project,
-            batch: { bucket: request.input.bucket, key: layout.predictions },
-            baselineKeys: request.model.baseline,
-            modelVersion: request.model.version,
-            outputPrefix: `${layout.outboxPrefix}monitor/`,
-          },
-        }
-      : {}),
   };
 }
 

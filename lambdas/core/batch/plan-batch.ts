@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { OnnxModelMetadata } from '../ml/onnx';
 import { type ChunkRange, RecordBoundaryScanner } from './csv-records';
 import { BatchFileError, NoProductionModelError } from './errors';
-import { checkBatchHeader } from './input-contract';
+import { type BatchContract, checkBatchHeader, predictionsHeaderLine } from './input-contract';
 import { type BatchInputObject, batchItemKeys, batchRunLayout, runIdOf, runKeyOf } from './layout';
 import type { BatchObjects } from './batch-objects';
 import type { OperationsItem, OperationsStore } from './operations-store';
@@ -65,6 +65,21 @@ export const ModelReferenceSchema = z.object({
 
 export const InputObjectSchema = z.object({ bucket: z.string().min(3), key: z.string().min(1), versionId: optionalText, etag: optionalText });
 
+/**
+ * The data-quality monitor's step input (lambdas/core/monitoring/monitor-batch-step.ts) for a
+ * run whose model has a training baseline: the batch is predictions.csv, which the monitor
+ * reads as the run's header and chunk files (the very bytes MergeBatch concatenates into it),
+ * so it can run while the merge writes them.
+ */
+export interface BatchMonitorHandOff {
+  readonly project: string;
+  readonly batch: { readonly bucket: string; readonly key: string };
+  readonly chunks: { readonly runId: string; readonly inputKey: string; readonly count: number; readonly header: string };
+  readonly baselineKeys: { readonly statistics: string; readonly constraints: string };
+  readonly modelVersion: number;
+  readonly outputPrefix: string;
+}
+
 export interface BatchPlan {
   readonly alreadyScored: false;
   readonly runId: string;
@@ -78,6 +93,8 @@ export interface BatchPlan {
   readonly bytes: number;
   /** 1 for the first execution, 2 after a takeover, … */
   readonly attempt: number;
+  /** The monitor's input, when the model has a baseline. */
+  readonly monitor?: BatchMonitorHandOff;
 }
 
 export interface AlreadyScored {
@@ -130,16 +147,13 @@ export async function planBatch(request: PlanBatchInput, config: PlanBatchConfig
     const metadata = await deps.loadModelMetadata(config.artifactBucket, model.onnxKey);
 
     const scanner = new RecordBoundaryScanner(rowsPerChunk);
-    let headerChecked = false;
+    let contract: BatchContract | undefined;
     for await (const piece of deps.objects.stream(input)) {
       scanner.push(piece);
-      if (!headerChecked && scanner.header !== undefined) {
-        checkHeader(scanner.header, metadata);
-        headerChecked = true;
-      }
+      if (contract === undefined && scanner.header !== undefined) contract = checkHeader(scanner.header, metadata);
     }
     const scanned = scanner.finish();
-    if (!headerChecked) checkHeader(scanned.headerText, metadata);
+    contract ??= checkHeader(scanned.headerText, metadata);
     if (scanned.chunks.length > MAX_CHUNKS) {
       throw new BatchFileError(`${scanned.records} rows make ${scanned.chunks.length} chunks of ${rowsPerChunk}; an inline Map takes at most ${MAX_CHUNKS} (split the file, or raise the chunk size)`);
     }
@@ -161,6 +175,18 @@ export async function planBatch(request: PlanBatchInput, config: PlanBatchConfig
       records: scanned.records,
       bytes: scanned.bytes,
       attempt: Number(claim.marker.attempt),
+      ...(model.baseline
+        ? {
+            monitor: {
+              project: config.project,
+              batch: { bucket: input.bucket, key: layout.predictions },
+              chunks: { runId, inputKey: input.key, count: scanned.chunks.length, header: predictionsHeaderLine(contract.header) },
+              baselineKeys: model.baseline,
+              modelVersion: model.version,
+              outputPrefix: `${layout.outboxPrefix}monitor/`,
+            },
+          }
+        : {}),
     };
   } catch (error) {
     await deps.operations
@@ -172,9 +198,9 @@ export async function planBatch(request: PlanBatchInput, config: PlanBatchConfig
   }
 }
 
-function checkHeader(header: string, metadata: OnnxModelMetadata): void {
+function checkHeader(header: string, metadata: OnnxModelMetadata): BatchContract {
   if (header.length > MAX_PLANNED_HEADER_CHARS) throw new BatchFileError(`the header has ${header.length} characters; at most ${MAX_PLANNED_HEADER_CHARS} are supported`, 1);
-  checkBatchHeader(header, metadata);
+  return checkBatchHeader(header, metadata);
 }
 
 async function claimRun(request: PlanBatchInput, config: PlanBatchConfig, deps: PlanBatchDeps, runKey: string, runId: string, predictionsKey: string): Promise<Claim> {

@@ -3,9 +3,14 @@
  * object storage, monitor, write `statistics.json`, `constraint_violations.json` and
  * `report.html` under the output prefix, publish the metrics, and return a small summary
  * for the state machine. Storage, metrics and the clock are arguments.
+ *
+ * The pipeline gives the batch as its run's chunk files too (`chunks`): predictions.csv is
+ * their header and bytes one after another, so reading those gives the same batch, byte for
+ * byte, while MergeBatch is still writing predictions.csv (the two run side by side).
  */
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
+import { batchRunLayout } from '../batch/layout';
 import { ProjectNameSchema } from '../datasets/layout';
 import { baselineReference, parseBaseline } from './baseline-reference';
 import { monitorCsvBatch } from './data-quality-monitor';
@@ -23,6 +28,20 @@ export const MonitorBatchStepInput = z.object({
     /** Empty or null for an unversioned bucket. */
     versionId: z.string().nullish(),
   }),
+  /**
+   * The batch as a batch run's pieces: `header`, then the run's `count` chunk prediction files
+   * in order (lambdas/core/batch/layout.ts), all in `batch.bucket`. Read instead of `batch.key`,
+   * which MergeBatch writes from the very same pieces.
+   */
+  chunks: z
+    .object({
+      runId: z.string().regex(/^[0-9a-f]{64}$/),
+      inputKey: Key,
+      // PlanBatch cuts at most MAX_CHUNKS (1000); the bound only refuses absurd input.
+      count: z.number().int().min(1).max(10_000),
+      header: z.string().min(1),
+    })
+    .optional(),
   /** Keys in the artifact bucket (the training pipeline's baseline). */
   baselineKeys: z.object({ statistics: Key, constraints: Key }),
   /** The registry's model version that scored the batch (a metric dimension). */
@@ -73,6 +92,16 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** The batch's bytes: the object, or the header and chunk files it is made of. */
+async function readBatch(input: MonitorBatchStepInput, objects: ObjectStore): Promise<Uint8Array> {
+  const { batch, chunks } = input;
+  if (chunks === undefined) return objects.get(batch.bucket, batch.key, batch.versionId || undefined);
+  const layout = batchRunLayout(input.project, chunks.inputKey, chunks.runId);
+  const keys = Array.from({ length: chunks.count }, (_, i) => layout.chunkPredictions(i + 1));
+  const parts = await Promise.all(keys.map((key) => objects.get(batch.bucket, key)));
+  return Buffer.concat([Buffer.from(chunks.header, 'utf8'), ...parts]);
+}
+
 export async function runBatchMonitor(
   input: MonitorBatchStepInput,
   settings: { readonly projectName: string; readonly artifactBucket: string; readonly config: MonitorConfig },
@@ -81,7 +110,7 @@ export async function runBatchMonitor(
   if (input.project !== settings.projectName) throw new ForeignProjectError(input.project, settings.projectName);
   const { artifactBucket: bucket, config } = settings;
   const [batchBytes, statisticsBytes, constraintsBytes] = await Promise.all([
-    deps.objects.get(input.batch.bucket, input.batch.key, input.batch.versionId || undefined),
+    readBatch(input, deps.objects),
     deps.objects.get(bucket, input.baselineKeys.statistics),
     deps.objects.get(bucket, input.baselineKeys.constraints),
   ]);

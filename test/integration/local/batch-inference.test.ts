@@ -24,6 +24,10 @@ import { splitFields } from '../../../lambdas/core/batch/csv-records';
 import { batchItemKeys, runIdOf, runKeyOf } from '../../../lambdas/core/batch/layout';
 import type { BatchMetadata } from '../../../lambdas/core/batch/merge-batch';
 import type { OperationsItem, OperationsStore } from '../../../lambdas/core/batch/operations-store';
+import { OUTPUT_COLUMNS } from '../../../lambdas/core/batch/input-contract';
+import { baselineReference, parseBaseline } from '../../../lambdas/core/monitoring/baseline-reference';
+import { monitorCsvBatch } from '../../../lambdas/core/monitoring/data-quality-monitor';
+import { parseMonitorConfig } from '../../../lambdas/core/monitoring/monitor-config';
 import { listModelVersions } from '../../../lambdas/core/registry/model-version';
 import { dynamoDbOperationsStore } from '../../../lambdas/shared/dynamodb-batch-operations-store';
 import { dynamoDbRegistryStore } from '../../../lambdas/shared/dynamodb-registry-store';
@@ -41,8 +45,11 @@ const ROWS_PER_CHUNK = 50_000;
 const DropEvent = z.looseObject({ bucket: z.string(), key: z.string(), versionId: z.string().nullish(), etag: z.string().nullish() });
 type DropEvent = z.output<typeof DropEvent>;
 
-/** A scored run's output: the merge step's result and the monitor's summary. */
+/** A scored run's output: the plan's monitor hand-off, the merge step's result and the monitor's summary. */
 const ScoredRunOutput = z.object({
+  batch: z.object({
+    plan: z.object({ monitor: z.object({ outputPrefix: z.string(), batch: z.object({ key: z.string() }), baselineKeys: z.object({ statistics: z.string(), constraints: z.string() }) }) }),
+  }),
   outbox: z.object({
     merged: z.object({
       runId: z.string(),
@@ -52,7 +59,6 @@ const ScoredRunOutput = z.object({
       modelVersion: z.number(),
       rowsScored: z.number(),
       rowsRejected: z.number(),
-      monitor: z.object({ outputPrefix: z.string() }),
     }),
   }),
   monitor: z.object({
@@ -190,14 +196,20 @@ describe('local cloud: batch inference from an inbox drop to the outbox', () => 
     expect(metadata.timings.chunkScoringMs).toBeGreaterThan(0);
     expect(metadata.timings.elapsedMs).toBe(Date.parse(mergedAt) - Date.parse(startedAt));
 
-    // the monitor read the merged batch and wrote its three outputs next to it
+    // the monitor read the scored batch (the chunk files predictions.csv is made of) and wrote its three outputs next to it
     const { report } = referenceOutput.monitor;
     expect(report.rows).toBe(reference.rows);
     expect(report.metricRequests).toBeGreaterThanOrEqual(1);
-    const monitorPrefix = merged.monitor.outputPrefix;
+    expect(referenceOutput.batch.plan.monitor.batch.key).toBe(merged.predictionsKey);
+    const monitorPrefix = referenceOutput.batch.plan.monitor.outputPrefix;
     expect(monitorPrefix).toBe(`projects/${PROJECT}/inference/outbox/reference/${runId.slice(0, 16)}/monitor/`);
     expect(await keysUnder(monitorPrefix)).toEqual([report.keys.violations, report.keys.report, report.keys.statistics].sort());
-    expect(JSON.parse(await text(report.keys.statistics))).toHaveProperty('dataset');
+    // ...and its statistics are those of predictions.csv itself (the monitor read its chunk files while the merge wrote it)
+    const { baselineKeys } = referenceOutput.batch.plan.monitor;
+    const baseline = parseBaseline(JSON.parse(await text(baselineKeys.statistics)), JSON.parse(await text(baselineKeys.constraints)));
+    const config = parseMonitorConfig({ ignoreColumns: [...OUTPUT_COLUMNS, TARGET, 'patient_id'] });
+    const expected = monitorCsvBatch(new TextEncoder().encode(referencePredictions), baselineReference(baseline.statistics, baseline.constraints), config);
+    expect(JSON.parse(await text(report.keys.statistics))).toEqual(JSON.parse(JSON.stringify(expected.statistics)));
 
     // the run marker: scored, every chunk done
     expect(await marker(runId)).toMatchObject({ status: 'SUCCEEDED', chunksDone: chunks, chunksTotal: chunks, rowsScored: reference.rows, ownerExecution: referenceRun.executionArn });
@@ -314,7 +326,7 @@ describe('local cloud: batch inference from an inbox drop to the outbox', () => 
 
     // Assess
     expect(AlreadyScoredOutput.parse(duplicate.output).message).toContain('resume: true');
-    expect(resumed.status).toBe('SUCCEEDED');
+    expect({ status: resumed.status, error: resumed.error, cause: resumed.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
     const { merged } = ScoredRunOutput.parse(resumed.output).outbox;
     expect(merged.runId).toBe(runId);
     // byte for byte what the uninterrupted run wrote (both CSVs depend only on the input bytes and the model)

@@ -67,6 +67,26 @@ describe('batch inference core: plan → score chunks → merge', () => {
     expect(metadata.timings).toEqual(expect.objectContaining({ startedAt: expect.any(String), mergedAt: expect.any(String), chunkScoringMs: expect.any(Number) }));
   });
 
+  it('writes every scored record as its decoded text: its own bytes when they are UTF-8, CRLF as LF, invalid bytes as U+FFFD', async () => {
+    // Prepare: CRLF line ends, a non-ASCII note, a truncated UTF-8 sequence, a quoted CRLF, in chunks of 2 records
+    const world = await batchWorld();
+    const key = 'projects/adherence/inference/inbox/bytes.csv';
+    const bytes = Buffer.concat([
+      Buffer.from('patient_id,age,colour,smoker,note\r\np1,0.2,red,yes,café\r\np2,3,blue,no,'),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from('\r\np3,1,red,no,"x\r\ny"\r\np4,abc,red,no,naïve\r\n'),
+    ]);
+    world.objects.objects.set(`artifacts/${key}`, new Uint8Array(bytes));
+
+    // Act
+    const { merged } = await runBatch(world, { bucket: 'artifacts', key, etag: 'e-bytes' }, 'exec-bytes', { rowsPerChunk: 2 });
+
+    // Assess
+    const records = dataRecords(text(world, merged!.predictionsKey)).map((line) => line.replace(/,(0\.\d{6}|1\.000000),[01],3$/, ''));
+    expect(records).toEqual(['p1,0.2,red,yes,café', 'p2,3,blue,no,\uFFFD', 'p3,1,red,no,"x\r\ny"']);
+    expect(text(world, merged!.rejectsKey)).toBe("row,column,reason,value,record\n5,age,value 'abc' is not a number,abc,\"p4,abc,red,no,naïve\"\n");
+  });
+
   it('keeps chunk order in the merged file whatever order the chunks finished in', async () => {
     // Prepare
     const world = await batchWorld();

@@ -1,5 +1,5 @@
 import { BatchFileError } from '../../../lambdas/core/batch/errors';
-import { type ChunkRange, forEachRecord, RecordBoundaryScanner, splitFields } from '../../../lambdas/core/batch/csv-records';
+import { type ChunkRange, forEachRecord, forEachRecordBytes, RecordBoundaryScanner, splitFields } from '../../../lambdas/core/batch/csv-records';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -63,6 +63,29 @@ describe('RecordBoundaryScanner', () => {
     expect(() => scan('a,b\n1,2\n3,"open\n4,5\n', 10, 4)).toThrow(new BatchFileError('a quoted field is not closed before the end of the file', 3));
     expect(() => scan('', 10, 4)).toThrow('the file is empty');
     expect(() => scan('a,b\n', 10, 4)).toThrow('the file has a header but no data rows');
+  });
+});
+
+describe('forEachRecordBytes', () => {
+  it.each([
+    ['plain lines', 'a,b\n1,2\n3,4\n'],
+    ['CRLF, a blank line and no final newline', '1,2\r\n\r\n3,4\r'],
+    ['quoted newlines and escaped quotes', '1,"x\ny",2\n3,"say ""hi""\n",4\n"\n"\n'],
+    ['non-ASCII and a BOM', '\uFEFFé,ü\n"ß\n€",1\n'],
+    ['an unclosed quote runs to the end', '1,2\n3,"open\n4,5\n'],
+  ])('finds the records forEachRecord finds in the decoded text (%s)', (_, text) => {
+    // Prepare
+    const bytes = encode(text);
+    const expected: [string, number][] = [];
+    forEachRecord(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), 5, (record, row) => expected.push([record, row]));
+
+    // Act
+    const actual: [string, number][] = [];
+    const count = forEachRecordBytes(bytes, 5, (start, end, row) => actual.push([decode(bytes.subarray(start, end)), row]));
+
+    // Assess
+    expect(actual.map(([record, row]) => [record.replace(/^\uFEFF/, ''), row])).toEqual(expected.map(([record, row]) => [record.replace(/^\uFEFF/, ''), row]));
+    expect(count).toBe(expected.length);
   });
 });
 

@@ -1,5 +1,5 @@
 import { BatchContractError } from '../../../lambdas/core/batch/errors';
-import { checkBatchHeader, compileRowEncoder } from '../../../lambdas/core/batch/input-contract';
+import { checkBatchHeader, compileRowEncoder, TEXT_PATH } from '../../../lambdas/core/batch/input-contract';
 import type { OnnxModelMetadata } from '../../../lambdas/core/ml/onnx';
 import { DataError, encodeRows } from '../../../lambdas/core/ml/tabular';
 
@@ -58,6 +58,39 @@ describe('compileRowEncoder', () => {
     } else {
       expect(rejection).toBeUndefined();
       expect(Array.from(out)).toEqual(Array.from(expected));
+    }
+  });
+
+  it.each(cells.filter((row) => !row.some((cell) => cell.includes(','))).map((row, i) => [i, row]))('encodes or rejects case %i from the record bytes exactly as from its fields (%j)', (_, row) => {
+    // Prepare: the record inside a larger buffer, as in a chunk
+    const record = (row as string[]).join(',');
+    const bytes = Buffer.from(`xx\n${record}\nyy`);
+    const fromFields = new Float32Array(3).fill(-1);
+    const fromBytes = new Float32Array(3).fill(-1);
+
+    // Act
+    const expected = encoder.encode(row as string[], 2, fromFields, 0);
+    const actual = encoder.encodeAscii(bytes, 3, 3 + record.length, 2, fromBytes, 0);
+
+    // Assess
+    expect(actual).toEqual(expected);
+    if (expected === undefined) expect(Array.from(fromBytes)).toEqual(Array.from(fromFields));
+  });
+
+  it('sends records with quotes, non-ASCII bytes or the wrong field count to the text path', () => {
+    for (const record of ['1,"red",yes', '1,rød,yes', '1,red', '1,red,yes,extra', '1,red,"yes']) {
+      const bytes = Buffer.from(record);
+      expect(encoder.encodeAscii(bytes, 0, bytes.length, 2, new Float32Array(3), 0)).toBe(TEXT_PATH);
+    }
+  });
+
+  it('reads plain decimals from bytes as Number() does, to the last bit', () => {
+    const numeric = compileRowEncoder(checkBatchHeader('age,colour,smoker', metadata));
+    for (const text of ['0.1', '-0', '+7', '.5', '5.', '123456789012345', '0.000000000000001', '-98765.4321', '3.4028234', '0.30000000000000004']) {
+      const out = new Float32Array(3);
+      const bytes = Buffer.from(`${text},red,yes`);
+      expect(numeric.encodeAscii(bytes, 0, bytes.length, 2, out, 0)).toBeUndefined();
+      expect(Object.is(out[0], Math.fround(Number(text)))).toBe(true);
     }
   });
 

@@ -1,0 +1,108 @@
+/**
+ * @jest-environment ./test/unit/ml/onnxruntime-jest-environment.ts
+ */
+import { profileDataset } from '../../../lambdas/core/datasets/profile-dataset';
+import { type MonitorBatchStepInput, runBatchMonitor } from '../../../lambdas/core/monitoring/monitor-batch-step';
+import { parseMonitorConfig } from '../../../lambdas/core/monitoring/monitor-config';
+import type { PutMetricDataRequest } from '../../../lambdas/core/monitoring/drift-metrics';
+import { registryKeys } from '../../../lambdas/core/registry/keys';
+import type { ObjectStore } from '../../../lambdas/shared/object-store';
+import { BUCKET, batchWorld, type BatchWorld, drop, ONNX_KEY, PROJECT, runBatch, text } from './batch-fixtures';
+
+const STATISTICS_KEY = `projects/${PROJECT}/datasets/ds-1/baseline/statistics.json`;
+const CONSTRAINTS_KEY = `projects/${PROJECT}/datasets/ds-1/baseline/constraints.json`;
+
+/** Rows 5 and 9 are rejected (not a number, not a boolean), row 7 is blank; a quoted note spans two lines. */
+const CSV = [
+  'patient_id,age,colour,smoker,note',
+  'p1,0.2,red,yes,plain',
+  'p2,3,blue,no,plain',
+  'p3,41.5,red,yes,"with, comma"',
+  'p4,abc,red,yes,bad age',
+  'p5,,purple,false,"two',
+  'lines"',
+  '',
+  'p6,7,orange,true,unknown colour',
+  'p7,2,red,maybe,bad smoker',
+  'p8,NA,NA,NA,all missing',
+  'p9,0.7,blue,0,last',
+].join('\n') + '\n';
+
+/** A world whose production model (version 3) has a training baseline: age fractional, colour and smoker text. */
+async function worldWithBaseline(): Promise<BatchWorld> {
+  const world = await batchWorld();
+  const training = ['patient_id,age,colour,smoker', ...Array.from({ length: 40 }, (_, i) => `t${i},${(i % 9) * 1.5},${['red', 'blue', 'green'][i % 3]},${i % 2 ? 'yes' : 'no'}`)].join('\n');
+  const baseline = profileDataset(new TextEncoder().encode(training), {
+    columns: [
+      { name: 'age', type: 'fractional' },
+      { name: 'colour', type: 'string' },
+      { name: 'smoker', type: 'string' },
+    ],
+  });
+  await world.objects.put(BUCKET, STATISTICS_KEY, JSON.stringify(baseline.statistics), 'application/json');
+  await world.objects.put(BUCKET, CONSTRAINTS_KEY, JSON.stringify(baseline.constraints), 'application/json');
+  await world.registry.put('registry', { ...registryKeys.version(PROJECT, 3), version: 3, artifacts: { onnxKey: ONNX_KEY, baselineStatisticsKey: STATISTICS_KEY, baselineConstraintsKey: CONSTRAINTS_KEY } });
+  return world;
+}
+
+/** The world's objects as the monitor's ObjectStore, outputs written under their own prefix per run. */
+function objectStoreOf(world: BatchWorld, written: Map<string, string>): ObjectStore {
+  return {
+    async get(bucket, key) {
+      const body = world.objects.objects.get(`${bucket}/${key}`);
+      if (!body) throw new Error(`no object ${bucket}/${key}`);
+      return body;
+    },
+    async put(_bucket, key, body) {
+      written.set(key.slice(key.lastIndexOf('/') + 1), typeof body === 'string' ? body : new TextDecoder().decode(body));
+      return {};
+    },
+  };
+}
+
+async function monitor(world: BatchWorld, input: MonitorBatchStepInput) {
+  const written = new Map<string, string>();
+  const metrics: PutMetricDataRequest[] = [];
+  const config = parseMonitorConfig({ ignoreColumns: ['probability', 'label', 'model_version', 'patient_id', 'note'] });
+  const output = await runBatchMonitor(input, { projectName: PROJECT, artifactBucket: BUCKET, config }, {
+    objects: objectStoreOf(world, written),
+    metrics: { putMetricData: async (request) => void metrics.push(request) },
+    now: () => new Date('2025-03-01T12:00:00Z'),
+  });
+  return { output, written, metrics };
+}
+
+describe('the monitor hand-off of a batch run', () => {
+  it('reads the run as its header and chunk files and writes exactly what it writes from the merged predictions.csv', async () => {
+    // Prepare: a run scored in 3 chunks and merged
+    const world = await worldWithBaseline();
+    const run = await runBatch(world, await drop(world, 'june.csv', CSV, 'etag-1'), 'exec-1');
+    if (run.plan.alreadyScored || !run.plan.monitor) throw new Error('expected a plan with a monitor hand-off');
+    const handOff = run.plan.monitor;
+
+    // Act: the pipeline's input (chunk files), and the same batch read from the merged file
+    const fromChunks = await monitor(world, { ...handOff, modelVersion: String(handOff.modelVersion), batch: { ...handOff.batch } });
+    const fromMerged = await monitor(world, { ...handOff, modelVersion: String(handOff.modelVersion), batch: { ...handOff.batch }, chunks: undefined });
+
+    // Assess
+    expect(handOff).toMatchObject({
+      project: PROJECT,
+      batch: { bucket: BUCKET, key: run.merged!.predictionsKey },
+      chunks: { runId: run.plan.runId, inputKey: run.plan.input.key, count: 3, header: `${text(world, run.merged!.predictionsKey).split('\n')[0]}\n` },
+      baselineKeys: { statistics: STATISTICS_KEY, constraints: CONSTRAINTS_KEY },
+      modelVersion: 3,
+      outputPrefix: `projects/${PROJECT}/inference/outbox/june/${run.plan.runId.slice(0, 16)}/monitor/`,
+    });
+    expect(fromChunks.output.rows).toBe(7);
+    expect(fromChunks.output).toEqual(fromMerged.output);
+    expect([...fromChunks.written.keys()].sort()).toEqual(['constraint_violations.json', 'report.html', 'statistics.json']);
+    expect(fromChunks.written).toEqual(fromMerged.written);
+    expect(fromChunks.metrics).toEqual(fromMerged.metrics);
+  });
+
+  it('leaves the hand-off out when the production model has no baseline', async () => {
+    const world = await batchWorld();
+    const run = await runBatch(world, await drop(world, 'june.csv', CSV, 'etag-1'), 'exec-1');
+    expect(run.plan).not.toHaveProperty('monitor');
+  });
+});
