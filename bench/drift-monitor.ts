@@ -1,17 +1,21 @@
 /**
  * The data-quality monitor on 1,000,000 rows x 50 features (35 numeric, 15 categorical),
- * seeded synthetic data (target: the monitor in <= 3 s).
+ * seeded synthetic data. Target (issue #6): the whole monitor run, CSV bytes to outputs, in
+ * <= 3 s — the `total` below, not only its `monitor` part.
  *
  * What is timed, separately:
  * - `parse`: the batch CSV bytes (already in memory) read into columns (`readBatchCsv`);
  * - `monitor`: statistics.json, every check, PSI/KS/L-infinity/chi-squared, drift score
- *   (`monitorBatch`) on the columns — the figure the target is about;
+ *   (`monitorBatch`) on the columns;
  * - `outputs`: report HTML, JSON serialisation, metric datums and their batching;
- * - `total` = the three, i.e. everything the Lambda does but S3 and CloudWatch I/O.
+ * - `total` = the three, i.e. everything the Lambda does but S3 and CloudWatch I/O; the
+ *   figure compared with the target.
  * Not timed: generating the data, profiling the baseline (100,000 rows, the training
  * pipeline's own code). Two batches: one from the baseline's distribution (another seed),
  * one with 6 features shifted. Each is measured RUNS times; the best and median are printed.
- * Wall and CPU time are printed: on a shared machine CPU time shows the work, wall time the wait.
+ * Wall and CPU time are printed: on a shared machine CPU time shows the work, wall time the
+ * wait. CPU time is the process's (user + system, garbage-collector threads included), so it
+ * can exceed wall time on an idle machine.
  * Peak RSS is the whole process's (generated CSV text included).
  *
  * Run: npx tsx bench/drift-monitor.ts [--rows N]
@@ -31,6 +35,8 @@ const BASELINE_ROWS = 100_000;
 const NUMERIC = 35;
 const CATEGORICAL = 15;
 const RUNS = 3;
+/** Issue #6: parse + monitor + outputs within this. */
+const TARGET_MS = 3000;
 const SHIFTED = new Set(['num_3', 'num_10', 'num_21', 'int_30', 'cat_2', 'cat_9']);
 
 
@@ -86,6 +92,27 @@ const cpuMs = (): number => {
 };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** One part's wall and CPU times over the runs. */
+class Timing {
+  readonly wall: number[] = [];
+  readonly cpu: number[] = [];
+
+  measure<T>(work: () => T): T {
+    const start = process.hrtime.bigint();
+    const cpuStart = cpuMs();
+    const result = work();
+    this.wall.push(ms(start));
+    this.cpu.push(cpuMs() - cpuStart);
+    return result;
+  }
+
+  line(label: string): string {
+    return `${label.padEnd(7)} best ${Math.min(...this.wall).toFixed(0)} ms, median ${median(this.wall).toFixed(0)} ms, CPU median ${median(this.cpu).toFixed(0)} ms`;
+  }
+}
+
+const verdict = (value: number): string => (value <= TARGET_MS ? 'within' : 'OVER');
+
 function main(): void {
   const cols = columns();
   const schema: ProfileSchema = { columns: cols.map((c) => ({ name: c.name, type: c.type })) };
@@ -102,43 +129,46 @@ function main(): void {
     const generated = process.hrtime.bigint();
     const bytes = csv(cols, ROWS, label === 'drifted' ? 3 : 2, shift);
     console.log(`${label}: generated ${(bytes.length / 1e6).toFixed(1)} MB of CSV in ${(ms(generated) / 1000).toFixed(1)} s (not timed)`);
-    const parse: number[] = [];
-    const monitor: number[] = [];
-    const outputs: number[] = [];
-    const monitorCpu: number[] = [];
+    const parse = new Timing();
+    const monitor = new Timing();
+    const outputs = new Timing();
     let summary = '';
     for (let run = 0; run < RUNS; run++) {
-      let start = process.hrtime.bigint();
-      const table = readBatchCsv(bytes, (header) => planColumns(header, baseline, config));
-      parse.push(ms(start));
-      start = process.hrtime.bigint();
-      const cpuStart = cpuMs();
-      const result = monitorBatch(table, baseline, config);
-      monitor.push(ms(start));
-      monitorCpu.push(cpuMs() - cpuStart);
-      start = process.hrtime.bigint();
-      const html = renderDriftReport(result, { project: 'bench', modelVersion: '1', batch: label, generatedAt: new Date(), defaultThreshold: config.drift.default });
-      const json = JSON.stringify(result.statistics).length + JSON.stringify(result.violations).length;
-      const metrics = buildDriftMetrics(result, config, { project: 'bench', modelVersion: '1', timestamp: new Date() });
-      const requests = putMetricDataRequests(metrics.namespace, metrics.datums);
-      outputs.push(ms(start));
-      summary = `drift score ${result.driftScore.toFixed(4)}, drifted [${result.driftedFeatures.join(', ')}], ${result.violations.violations.length} violations, report ${(html.length / 1024).toFixed(0)} KB, JSON ${(json / 1024).toFixed(0)} KB, ${metrics.datums.length} datums in ${requests.length} PutMetricData call(s)`;
+      const table = parse.measure(() => readBatchCsv(bytes, (header) => planColumns(header, baseline, config)));
+      const result = monitor.measure(() => monitorBatch(table, baseline, config));
+      summary = outputs.measure(() => {
+        const html = renderDriftReport(result, { project: 'bench', modelVersion: '1', batch: label, generatedAt: new Date(), defaultThreshold: config.drift.default });
+        const json = JSON.stringify(result.statistics).length + JSON.stringify(result.violations).length;
+        const metrics = buildDriftMetrics(result, config, { project: 'bench', modelVersion: '1', timestamp: new Date() });
+        const requests = putMetricDataRequests(metrics.namespace, metrics.datums);
+        return `drift score ${result.driftScore.toFixed(4)}, drifted [${result.driftedFeatures.join(', ')}], ${result.violations.violations.length} violations, report ${(html.length / 1024).toFixed(0)} KB, JSON ${(json / 1024).toFixed(0)} KB, ${metrics.datums.length} datums in ${requests.length} PutMetricData call(s)`;
+      });
     }
-    const total = parse.map((p, i) => p + monitor[i] + outputs[i]);
+    const sum = (part: 'wall' | 'cpu'): number[] => parse[part].map((p, i) => p + monitor[part][i] + outputs[part][i]);
+    const totalWall = sum('wall');
+    const totalCpu = sum('cpu');
     console.log(`  ${summary}`);
-    console.log(`  parse   best ${Math.min(...parse).toFixed(0)} ms, median ${median(parse).toFixed(0)} ms`);
-    console.log(`  monitor best ${Math.min(...monitor).toFixed(0)} ms, median ${median(monitor).toFixed(0)} ms, CPU median ${median(monitorCpu).toFixed(0)} ms   (target <= 3000 ms)`);
-    console.log(`  outputs best ${Math.min(...outputs).toFixed(0)} ms, median ${median(outputs).toFixed(0)} ms`);
-    console.log(`  total   best ${Math.min(...total).toFixed(0)} ms, median ${median(total).toFixed(0)} ms   (parse + monitor + outputs)`);
+    console.log(`  ${parse.line('parse')}`);
+    console.log(`  ${monitor.line('monitor')}`);
+    console.log(`  ${outputs.line('outputs')}`);
+    console.log(
+      `  total   best ${Math.min(...totalWall).toFixed(0)} ms, median ${median(totalWall).toFixed(0)} ms, CPU median ${median(totalCpu).toFixed(0)} ms   (parse + monitor + outputs; target <= ${TARGET_MS} ms: median wall ${verdict(median(totalWall))}, median CPU ${verdict(median(totalCpu))})`,
+    );
     figures[label] = {
       csvMB: Number((bytes.length / 1e6).toFixed(1)),
-      parseMs: Math.round(median(parse)),
-      monitorMs: Math.round(median(monitor)),
-      monitorBestMs: Math.round(Math.min(...monitor)),
-      monitorCpuMs: Math.round(median(monitorCpu)),
-      parseBestMs: Math.round(Math.min(...parse)),
-      outputsMs: Math.round(median(outputs)),
-      totalMs: Math.round(median(total)),
+      parseMs: Math.round(median(parse.wall)),
+      parseBestMs: Math.round(Math.min(...parse.wall)),
+      parseCpuMs: Math.round(median(parse.cpu)),
+      monitorMs: Math.round(median(monitor.wall)),
+      monitorBestMs: Math.round(Math.min(...monitor.wall)),
+      monitorCpuMs: Math.round(median(monitor.cpu)),
+      outputsMs: Math.round(median(outputs.wall)),
+      outputsCpuMs: Math.round(median(outputs.cpu)),
+      totalMs: Math.round(median(totalWall)),
+      totalBestMs: Math.round(Math.min(...totalWall)),
+      totalCpuMs: Math.round(median(totalCpu)),
+      targetMs: TARGET_MS,
+      totalWithinTarget: median(totalWall) <= TARGET_MS,
       summary,
     };
   }

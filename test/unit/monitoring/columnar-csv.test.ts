@@ -34,6 +34,42 @@ describe('readBatchCsv', () => {
     expect(Array.from(n.values)).toEqual(cells.map(Number));
   });
 
+  it('gives exactly Number()\'s value where an accumulated mantissa reaches 2^53', () => {
+    // 900719925.4740993 has the mantissa 2^53 + 1, which a double accumulates as 2^53.
+    const cells = ['900719925.4740993', '90071992.54740993', '9007.199254740993', '9007199254740993', '-9007199254740.993'];
+    const table = readBatchCsv(utf8(['n', ...cells].join('\n')), plan({ kind: 'fractional' }));
+    const n = table.columns.get('n')!;
+    if (n.kind !== 'numeric') throw new Error('n is numeric');
+    expect(Array.from(n.values)).toEqual(cells.map(Number));
+  });
+
+  it('keeps a byte order mark inside a cell as text, as the profiler does (only the file\'s own is skipped)', () => {
+    const table = readBatchCsv(utf8('\uFEFFn,c\n\uFEFF5,\uFEFFa\n6,a\n'), plan({ kind: 'fractional' }, { kind: 'categorical' }));
+    expect(table.columns.get('n')).toMatchObject({ values: Float64Array.from([6]), mismatched: 1 });
+    // U+FEFF is trimmed like any blank from a category.
+    const c = table.columns.get('c')!;
+    expect(c.kind === 'categorical' && Object.fromEntries(c.counts)).toEqual({ a: 2 });
+  });
+
+  it('tells apart categories whose bytes have the same hash and length', () => {
+    // FNV-1a 32-bit collisions, compared four bytes at a time: only the first four bytes
+    // differ in one pair, only the last four in another.
+    const values = ['declinate', 'macallums', 'lev_ytfs', 'lev_1rja', 'macallums', 'lev_1rja', 'lev_1rja', 'gwzx_end', '16cd_end'];
+    const many = Array.from({ length: 3000 }, (_, i) => `v${i}`);
+    const table = readBatchCsv(utf8(['c', ...values, ...many, ...values].join('\n')), plan({ kind: 'categorical' }));
+    const c = table.columns.get('c')!;
+    if (c.kind !== 'categorical') throw new Error('c is categorical');
+    expect([...c.counts].slice(0, 6)).toEqual([
+      ['declinate', 2],
+      ['macallums', 4],
+      ['lev_ytfs', 2],
+      ['lev_1rja', 6],
+      ['gwzx_end', 2],
+      ['16cd_end', 2],
+    ]);
+    expect(c.counts.size).toBe(3006);
+  });
+
   it('lowercases boolean-like categories and keeps known ones tracked past the limit', () => {
     const table = readBatchCsv(utf8('b\nTRUE\ntrue\nFalse\n'), plan({ kind: 'categorical', lowercase: true, knownCategories: ['true', 'false'] }));
     const b = table.columns.get('b')!;
