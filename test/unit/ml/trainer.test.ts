@@ -286,6 +286,21 @@ describe('trainGbdt: learning', () => {
     const sorted = (tree: Tree) => Array.from(tree.leafValue).filter((_, i) => tree.left[i] === -1).sort();
     expect(sorted(lossguide.model.trees[0])).toEqual(sorted(depthwise.model.trees[0]));
   });
+
+  it('grows the same logistic tree depthwise and lossguide when neither limit binds first', async () => {
+    // Prepare: hessians p(1 - p) differ between rows, so histogram subtraction must give both policies the same sums
+    const input = synthetic('binary:logistic', 600, 3, 18, 0.1);
+    const shape: TrainingParams = { ...ONE_THREAD, nEstimators: 3, maxDepth: 2, learningRate: 0.5 };
+
+    // Act
+    const depthwise = await trainGbdt(input, shape);
+    const lossguide = await trainGbdt(input, { ...shape, growPolicy: 'lossguide', maxLeaves: 4 });
+
+    // Assess: the same leaves to the last bit in every round
+    const sorted = (tree: Tree) => Array.from(tree.leafValue).filter((_, i) => tree.left[i] === -1).sort();
+    expect(lossguide.model.trees.map(sorted)).toEqual(depthwise.model.trees.map(sorted));
+    expect(lossguide.report.trainLoss).toEqual(depthwise.report.trainLoss);
+  });
 });
 
 describe('trainGbdt: weights', () => {
@@ -353,6 +368,26 @@ describe('trainGbdt: determinism', () => {
     expect(modelJson(two.model)).toBe(modelJson(one.model));
     expect(modelJson(three.model)).toBe(modelJson(one.model));
     expect(two.report.trainLoss).toEqual(one.report.trainLoss);
+  });
+
+  it('trains the identical model with 1, 2 and 3 threads on rows that span several row blocks', async () => {
+    // Prepare: 10,000 rows span three blocks of 4096, so every engine computes gradients for rows of its own blocks
+    const input = synthetic('binary:logistic', 10_000, 7, 17, 0.05);
+    input.features.values.forEach((_, i) => {
+      if (i % 11 === 0) (input.features.values as Float32Array)[i] = NaN;
+    });
+    const shape: TrainingParams = { ...params, nEstimators: 8, maxDepth: 6 };
+
+    // Act
+    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
+    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
+    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+
+    // Assess
+    expect(three.report.threads).toBe(3);
+    expect(modelJson(two.model)).toBe(modelJson(one.model));
+    expect(modelJson(three.model)).toBe(modelJson(one.model));
+    expect(three.report.trainLoss).toEqual(one.report.trainLoss);
   });
 
   it('trains a different model from another seed when sampling', async () => {
