@@ -189,6 +189,13 @@ export class LocalCloud implements LocalCloudApi {
           const input = invocation.payload.kind === 'json' ? invocation.payload.value : invocation.payload.text;
           await this.executions!.startExecution(invocation.targetArn, input);
         },
+        // EventBridge invokes a Lambda target asynchronously; locally the delivery waits for the invocation, and a
+        // function error fails the delivery (the bus records it) as Lambda's async retries would end.
+        'arn:aws:lambda:': async (invocation) => {
+          const event = invocation.payload.kind === 'json' ? invocation.payload.value : invocation.payload.text;
+          const result = await this.lambdas!.invoke(invocation.targetArn, event);
+          if (result.functionError) throw new Error(`${invocation.targetArn} failed: ${JSON.stringify(result.payload).slice(0, 2000)}`);
+        },
         'arn:aws:sns:': (invocation) => {
           const message = invocation.payload.kind === 'json' ? JSON.stringify(invocation.payload.value) : invocation.payload.text;
           this.topics.publish({ TopicArn: invocation.targetArn, Message: message });

@@ -16,6 +16,8 @@ export const MonitorBatchEnvironment = z.object({
     .refine((value) => value === '' || (Number.isFinite(Number(value)) && Number(value) > 0), 'must be a positive number or empty'),
   /** The monitor configuration as JSON (see lambdas/core/monitoring/monitor-config.ts). Empty = defaults. */
   MONITOR_CONFIG: z.string().default(''),
+  /** The model registry table: the scheduled endpoint check reads the production version and its baseline keys. @default - batch monitoring only */
+  REGISTRY_TABLE: z.string().min(3).optional(),
 });
 export type MonitorBatchEnvironment = z.output<typeof MonitorBatchEnvironment>;
 

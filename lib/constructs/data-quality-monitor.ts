@@ -1,4 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { OUTPUT_COLUMNS } from '../../lambdas/core/batch/input-contract';
@@ -19,7 +21,8 @@ export interface DataQualityMonitorProps {
 }
 
 /**
- * The project's data-quality monitor: compares a scored batch with the production model's
+ * The project's data-quality monitor: compares each scored batch (and, daily, the endpoint's
+ * last 24 h of predictions: a schedule rule) with the production model's
  * training baseline, writes Model Monitor statistics/violations and an HTML report next to
  * the batch's outputs, and publishes the drift metrics the project's alarms watch. It reads
  * only this project's baselines, outbox and batch-run chunk files, writes only under the outbox, and may publish
@@ -27,6 +30,7 @@ export interface DataQualityMonitorProps {
  */
 export class DataQualityMonitor extends Construct {
   readonly function: LuminaFunction;
+  readonly endpointSchedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: DataQualityMonitorProps) {
     super(scope, id);
@@ -44,6 +48,7 @@ export class DataQualityMonitor extends Construct {
         DRIFT_THRESHOLD: config.driftThreshold,
         // The scored batch carries the prediction columns after the inputs: they are not features.
         MONITOR_CONFIG: JSON.stringify({ ignoreColumns: [...OUTPUT_COLUMNS], metrics: { namespace: DATA_QUALITY_NAMESPACE } }),
+        REGISTRY_TABLE: platform.tables.registry.tableName,
       },
       encryptionKey: platform.key,
       // A million-row batch is parsed column by column in memory.
@@ -55,6 +60,15 @@ export class DataQualityMonitor extends Construct {
     // The batch run's chunk files: the pipeline's monitor reads them while MergeBatch concatenates them into the outbox.
     platform.artifacts.grantRead(this.function, `${project}/inference/runs/*`);
     platform.artifacts.grantPut(this.function, `${project}/inference/outbox/*`);
+    // The scheduled endpoint check: the prediction log in, reports out, the production version's baseline keys from the registry.
+    platform.artifacts.grantRead(this.function, `${project}/predictions/endpoint/*`);
+    platform.artifacts.grantPut(this.function, `${project}/monitoring/endpoint/*`);
+    platform.tables.registry.grantReadData(this.function);
+    this.endpointSchedule = new events.Rule(this, 'EndpointMonitorSchedule', {
+      description: `Daily data-quality check of the ${config.projectName} endpoint's last 24 h of predictions`,
+      schedule: events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule', windowHours: 24 }), retryAttempts: 2 })],
+    });
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'PublishDriftMetrics',
@@ -68,8 +82,8 @@ export class DataQualityMonitor extends Construct {
     const prefix = `${props.nag.artifactBucketArn}/projects/${projectInFindings}`;
     acknowledgePrefixWildcards(
       this.function,
-      [`${prefix}/datasets/*/baseline/*`, `${prefix}/inference/outbox/*`, `${prefix}/inference/runs/*`],
-      "Reads this project's training baselines and scored batches (and their chunk files) and writes its reports beside them; keys are not known at deploy time.",
+      [`${prefix}/datasets/*/baseline/*`, `${prefix}/inference/outbox/*`, `${prefix}/predictions/endpoint/*`, `${prefix}/monitoring/endpoint/*`, `${prefix}/inference/runs/*`],
+      "Reads this project's training baselines, scored batches (and their chunk files) and endpoint prediction log, and writes its reports beside the batches and under monitoring/endpoint/; keys are not known at deploy time.",
     );
     acknowledgePrefixWildcards(
       this.function,

@@ -233,7 +233,8 @@ export async function readPredictions(bucket: LabelsBucket, project: LabelsProje
 
 const READ_CONCURRENCY = 16;
 
-async function mapWithLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+/** `work` over the items with at most `limit` in flight; results in item order. */
+export async function mapWithLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

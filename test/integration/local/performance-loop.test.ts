@@ -140,4 +140,19 @@ describe('local cloud: labels drop → performance floor alarm → retraining an
     expect(await text(kept[0])).toBe(body);
     expect(await text(`projects/${PROJECT}/labels/incoming/typo.csv`)).toBe(body);
   }, 120_000);
+
+  it("checks the endpoint's last day of predictions against the production baseline on its daily schedule", async () => {
+    // Act: a day (and a bit) passes on the local clock; the project's schedule rule invokes the monitor bundle.
+    skewMs += 86_400_000 + 120_000;
+    const fired = await cloud.runDueSchedules();
+    await cloud.waitForIdle(60_000);
+
+    // Assess: one daily check, with reports of the endpoint's production traffic under monitoring/endpoint/.
+    expect(fired.map((f) => f.ruleName)).toEqual([expect.stringContaining('DataQualityEndpoint')]);
+    const written = await keys(`projects/${PROJECT}/monitoring/endpoint/`);
+    expect(written.map((k) => k.split('/').pop()).sort()).toEqual(['constraint_violations.json', 'report.html', 'statistics.json']);
+    const statistics = JSON.parse(await text(written.find((k) => k.endsWith('statistics.json'))!)) as { dataset: { item_count: number }; features: { name: string }[] };
+    expect(statistics.dataset.item_count).toBe(served.length);
+    expect(statistics.features.map((f) => f.name)).toContain('age');
+  }, 120_000);
 });

@@ -150,6 +150,18 @@ describe('ML project (Service Catalog product and direct stack)', () => {
     expect(metrics?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'LuminaOps/ModelPerformance' } });
   });
 
+  it("checks the endpoint's prediction log daily with the monitor function, which may read the log and the registry", () => {
+    app.product.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProjectDataQualityMonitorBatch'), 'Arn'] }, Input: JSON.stringify({ trigger: 'schedule', windowHours: 24 }) })],
+    });
+    const policies = Object.entries(app.product.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ProjectDataQualityMonitorBatch'));
+    const document = JSON.stringify(policies.map(([, p]) => p.Properties.PolicyDocument));
+    expect(document).toContain('"/predictions/endpoint/*"');
+    expect(document).toContain('"/monitoring/endpoint/*"');
+    expect(document).toContain('Table-registry');
+  });
+
   it('draws A/B variants and model performance against the floor on the dashboard', () => {
     const [dashboard] = Object.values(app.product.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
