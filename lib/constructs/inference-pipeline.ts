@@ -1,6 +1,5 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { MergeBatchEnvironment } from '../../lambdas/merge-batch/environment';
@@ -11,6 +10,7 @@ import { DataDropTrigger } from './data-drop-trigger';
 import { LuminaFunction } from './lumina-function';
 import type { MlProjectConfig } from './ml-project-parameters';
 import { acknowledgeGrantPolicies, acknowledgePrefixWildcards } from './nag-acknowledgements';
+import { pipelineStateMachine } from './pipeline-state-machine';
 import type { PlatformResources } from './platform-contract';
 
 export interface InferencePipelineNagContext {
@@ -97,30 +97,20 @@ export class InferencePipeline extends Construct {
     platform.artifacts.grantPut(mergeBatch, `${inference}/outbox/*`);
     operations.grantReadWriteData(mergeBatch);
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      encryptionKey: platform.key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.stateMachine = pipelineStateMachine(this, {
       comment: `LuminaOps batch inference pipeline for project ${config.projectName}`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        inferencePipelineDefinition(new Construct(this, 'Workflow'), {
-          projectName: config.projectName,
-          planBatch,
-          scoreChunk,
-          mergeBatch,
-          monitorBatch: props.monitorBatch,
-          operations,
-          alerts: platform.alerts,
-        }),
-      ),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(platform.key),
+      definition: inferencePipelineDefinition(new Construct(this, 'Workflow'), {
+        projectName: config.projectName,
+        planBatch,
+        scoreChunk,
+        mergeBatch,
+        monitorBatch: props.monitorBatch,
+        operations,
+        alerts: platform.alerts,
+      }),
+      encryptionKey: platform.key,
       timeout: Duration.hours(24),
     });
-    Tags.of(this.stateMachine).add('luminaops:component', 'pipeline');
 
     this.trigger = new DataDropTrigger(this, 'InferenceDataDrop', {
       bucket: platform.artifacts,

@@ -1,6 +1,5 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { labelsDropPrefix } from '../../lambdas/core/performance/labels-drop';
@@ -11,6 +10,7 @@ import { DataDropTrigger } from './data-drop-trigger';
 import { LuminaFunction } from './lumina-function';
 import type { MlProjectConfig } from './ml-project-parameters';
 import { acknowledgeGrantPolicies, acknowledgePrefixWildcards } from './nag-acknowledgements';
+import { pipelineStateMachine } from './pipeline-state-machine';
 import type { PlatformResources } from './platform-contract';
 
 export interface LabelsPipelineProps {
@@ -70,22 +70,12 @@ export class LabelsPipeline extends Construct {
       }),
     );
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      encryptionKey: platform.key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.stateMachine = pipelineStateMachine(this, {
       comment: `LuminaOps labels pipeline for project ${config.projectName}`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        labelsPipelineDefinition(new Construct(this, 'Workflow'), { projectName: config.projectName, ingestLabels: this.function, alerts: platform.alerts }),
-      ),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(platform.key),
+      definition: labelsPipelineDefinition(new Construct(this, 'Workflow'), { projectName: config.projectName, ingestLabels: this.function, alerts: platform.alerts }),
+      encryptionKey: platform.key,
       timeout: Duration.hours(1),
     });
-    Tags.of(this.stateMachine).add('luminaops:component', 'pipeline');
 
     this.trigger = new DataDropTrigger(this, 'LabelsDrop', {
       bucket: platform.artifacts,

@@ -1,6 +1,5 @@
-import { ArnFormat, Aws, type CfnElement, CfnMapping, Duration, Fn, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type CfnElement, CfnMapping, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ConvertModelEnvironment } from '../../lambdas/convert-model/environment';
@@ -14,6 +13,7 @@ import { trainingPipelineDefinition } from '../../step-functions/training-pipeli
 import { LuminaFunction } from './lumina-function';
 import type { MlProjectConfig } from './ml-project-parameters';
 import { acknowledgeGrantActionWildcards, acknowledgeGrantPolicies, acknowledgePrefixWildcards } from './nag-acknowledgements';
+import { pipelineStateMachine } from './pipeline-state-machine';
 import type { PlatformResources } from './platform-contract';
 
 export interface TrainingPipelineNagContext {
@@ -238,48 +238,38 @@ export class TrainingPipeline extends Construct {
       }),
     );
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      encryptionKey: platform.key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.stateMachine = pipelineStateMachine(this, {
       comment: `LuminaOps training pipeline for project ${config.projectName}`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        // States live in their own scope: their ids are the state names, free of the functions' ids.
-        trainingPipelineDefinition(new Construct(this, 'Workflow'), {
-          projectName: config.projectName,
-          artifactBucketName: bucket,
-          validateDataset,
-          profileDataset,
-          splitDataset,
-          convertModel,
-          evaluateModel,
-          registerModel,
-          retrainingGuard,
-          registry: platform.tables.registry,
-          operations: platform.tables.operations,
-          alerts: platform.alerts,
-          training: {
-            role: this.trainingRole,
-            imageUri: xgboostImageUri(this),
-            instanceType: config.trainingInstanceType,
-            spotTraining: config.spotTraining,
-            seedCodeUri: `s3://${bucket}/${projectPrefix}/seed-code/sourcedir.tar.gz`,
-            program: 'train.py',
-            region: Aws.REGION,
-            encryptionKey: platform.key,
-            maxRuntime: Duration.hours(4),
-            maxSpotWait: Duration.hours(8),
-          },
-        }),
-      ),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(platform.key),
+      // States live in their own scope: their ids are the state names, free of the functions' ids.
+      definition: trainingPipelineDefinition(new Construct(this, 'Workflow'), {
+        projectName: config.projectName,
+        artifactBucketName: bucket,
+        validateDataset,
+        profileDataset,
+        splitDataset,
+        convertModel,
+        evaluateModel,
+        registerModel,
+        retrainingGuard,
+        registry: platform.tables.registry,
+        operations: platform.tables.operations,
+        alerts: platform.alerts,
+        training: {
+          role: this.trainingRole,
+          imageUri: xgboostImageUri(this),
+          instanceType: config.trainingInstanceType,
+          spotTraining: config.spotTraining,
+          seedCodeUri: `s3://${bucket}/${projectPrefix}/seed-code/sourcedir.tar.gz`,
+          program: 'train.py',
+          region: Aws.REGION,
+          encryptionKey: platform.key,
+          maxRuntime: Duration.hours(4),
+          maxSpotWait: Duration.hours(8),
+        },
+      }),
+      encryptionKey: platform.key,
       timeout: TRAINING_PIPELINE_TIMEOUT,
     });
-    Tags.of(this.stateMachine).add('luminaops:component', 'pipeline');
 
     // The tuning task is ASL JSON (CDK has no task for it), so its permissions are written here:
     // what Step Functions' createHyperParameterTuningJob.sync integration calls, on tuning jobs
