@@ -512,7 +512,7 @@ export function readBatchCsv(input: Uint8Array, plan: (header: readonly string[]
         return undefined;
     }
   });
-  // Per column, one array per sink type (a placeholder where the column is of another kind) so
+  // Per column, one array per sink type (a shared unused sink where the column is of another kind) so
   // that every access in the loop below sees one object shape.
   const unusedNumeric = new NumericSink('', false);
   const unusedCategorical = new CategoricalSink('', false, []);
