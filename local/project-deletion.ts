@@ -1,7 +1,8 @@
 /**
- * The data side of deleting a project from the local cloud: what the project owns in the
+ * The data side of deleting a project: what the project owns in the
  * artifact bucket and the platform tables, which items of others still refer to it, and the
- * removal of both. LocalCloud.deleteProject composes these with the emulator services.
+ * removal of both. LocalCloud.deleteProject composes these with the emulator services,
+ * local/aws/project-deletion-aws.ts with the real ones.
  * The audit table is never scanned for deletion: the audit trail outlives the project.
  */
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -79,24 +80,34 @@ export function classifyItems(items: readonly Record<string, unknown>[], project
   return { owned, dependents };
 }
 
-/** Every item of a table (the local tables are small; in AWS this is a per-project query plus a GSI, not a scan). */
-export async function scanTable(dynamodb: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
+/**
+ * Every item of a table. The local tables are small; `lumina project delete --aws` scans the
+ * real ones too, as an admin operation, because another project's item that refers to this
+ * project's artifacts can sit anywhere. `consistentRead` for a check right after deleting.
+ */
+export async function scanTable(dynamodb: DynamoDBClient, tableName: string, options: { readonly consistentRead?: boolean } = {}): Promise<Record<string, unknown>[]> {
   const documents = DynamoDBDocumentClient.from(dynamodb);
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ...(options.consistentRead ? { ConsistentRead: true } : {}) }));
     items.push(...((page.Items ?? []) as Record<string, unknown>[]));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items;
 }
 
-export async function deleteItems(dynamodb: DynamoDBClient, tableName: string, keys: readonly ItemKey[]): Promise<void> {
+export interface DeleteItemsOptions {
+  /** Waits before resending unprocessed deletes (DynamoDB throttled them: AWS asks for a backoff). @default - resend at once (the local emulator) */
+  readonly pauseBeforeRetry?: (round: number) => Promise<void>;
+}
+
+export async function deleteItems(dynamodb: DynamoDBClient, tableName: string, keys: readonly ItemKey[], options: DeleteItemsOptions = {}): Promise<void> {
   for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) {
     let requests = keys.slice(start, start + BATCH_WRITE_LIMIT).map((key) => ({ DeleteRequest: { Key: marshall({ pk: key.pk, sk: key.sk }) } }));
     for (let round = 0; requests.length > 0; round++) {
       if (round === MAX_UNPROCESSED_ROUNDS) throw new Error(`${tableName}: ${requests.length} deletes still unprocessed after ${MAX_UNPROCESSED_ROUNDS} rounds`);
+      if (round > 0) await options.pauseBeforeRetry?.(round);
       const result = await dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
       requests = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
     }
