@@ -165,7 +165,8 @@ function createBoostingEngine(init) {
 
   // Per block of rows: metric sum, metric weight, gradient sum, hessian sum (log loss and
   // squared error as XGBoost defines them; the hessian of log loss is floored at 1e-16).
-  function gradients(write) {
+  // The metric only when withLoss (its logarithm is a third of the pass).
+  function gradients(write, withLoss) {
     for (let block = firstBlock; block < endBlock; block++) {
       const begin = block * ${BLOCK_ROWS}, end = Math.min(nRows, begin + ${BLOCK_ROWS});
       let loss = 0, weight = 0, gradSum = 0, hessSum = 0;
@@ -175,7 +176,7 @@ function createBoostingEngine(init) {
         if (logistic) {
           const e = Math.exp(-Math.abs(m));
           const p = m >= 0 ? 1 / (1 + e) : e / (1 + e);
-          loss += lw * (Math.max(m, 0) - y * m + Math.log1p(e));
+          if (withLoss === 1) loss += lw * (Math.max(m, 0) - y * m + Math.log1p(e));
           g = p - y; h = Math.max(p * (1 - p), 1e-16);
         } else {
           g = m - y; h = 1;
@@ -208,7 +209,7 @@ function createBoostingEngine(init) {
         const out = (owner === -1 ? me * ${FIND_CAPACITY} + q : q) * ${RESULT_WIDTH};
         find(slots[commands[at + 1]], findInputs[2 * q], findInputs[2 * q + 1], out, fBegin, fEnd);
       } else if (op === ${OP_SPLIT}) splitJob(commands[at + 1], fBegin, fEnd);
-      else if (op === ${OP_GRADIENTS}) gradients(commands[at + 1]);
+      else if (op === ${OP_GRADIENTS}) gradients(commands[at + 1], commands[at + 2]);
     }
   }
 
@@ -518,11 +519,12 @@ export class BoostingEngines {
   }
 
   /**
-   * Runs queued commands, then computes the training metric's sums at the current margins
-   * and, when `write`, every row's gradient and hessian with their sums.
+   * Runs queued commands, then computes at the current margins, when `withLoss`, the training
+   * metric's sums (lossSum is 0 otherwise) and, when `write`, every row's gradient and
+   * hessian with their sums.
    */
-  gradients(write: boolean): GradientSums {
-    this.push(OP_GRADIENTS, write ? 1 : 0, 0, 0, -1);
+  gradients(write: boolean, withLoss: boolean): GradientSums {
+    this.push(OP_GRADIENTS, write ? 1 : 0, withLoss ? 1 : 0, 0, -1);
     this.flush();
     const b = this.blockSums;
     let lossSum = 0;

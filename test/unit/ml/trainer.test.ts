@@ -443,6 +443,27 @@ describe('trainGbdt: validation and early stopping', () => {
     expect(seen.map((p) => p.validationLoss)).toEqual(report.validationLoss);
     expect(seen.map((p) => p.elapsedMs)).toEqual([0, 10, 20, 30]);
   });
+
+  it.each([1, 2])('grows the same trees without the training metric (trainingLoss: false, %i threads), reporting none', async (nThreads) => {
+    // Prepare
+    const input = synthetic('binary:logistic', 400, 4, 21);
+    const validation = synthetic('binary:logistic', 100, 4, 22);
+    const seen: TrainingProgress[] = [];
+    const params = { nThreads, nEstimators: 5 };
+    const withValidation = { ...input, validation: { features: validation.features, labels: validation.labels } };
+
+    // Act
+    const tracked = await trainGbdt(withValidation, params);
+    const untracked = await trainGbdt(withValidation, params, { trainingLoss: false, onProgress: (progress) => seen.push(progress) });
+
+    // Assess
+    expect(modelJson(untracked.model)).toBe(modelJson(tracked.model));
+    expect(tracked.report.trainLoss).toHaveLength(5);
+    expect(untracked.report.trainLoss).toEqual([]);
+    expect(untracked.report.validationLoss).toEqual(tracked.report.validationLoss);
+    expect(seen.map((p) => p.trainLoss)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(seen.map((p) => p.validationLoss)).toEqual(tracked.report.validationLoss);
+  });
 });
 
 describe('trainGbdt: abort', () => {
