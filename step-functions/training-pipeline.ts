@@ -527,9 +527,10 @@ export function trainingPipelineDefinition(scope: Construct, steps: TrainingPipe
       },
       onnx: { key: sfn.JsonPath.stringAt('$.converted.result.onnxKey'), maxAbsDiff: sfn.JsonPath.numberAt('$.converted.result.maxAbsDiff') },
       evaluation: sfn.JsonPath.objectAt('$.evaluation.result'),
+      // The dataset's baseline, or with feature groups the joined training set's (SplitDataset says which).
       baselineKeys: {
-        statistics: sfn.JsonPath.stringAt('$.profile.dataset.baselineKeys.statistics'),
-        constraints: sfn.JsonPath.stringAt('$.profile.dataset.baselineKeys.constraints'),
+        statistics: sfn.JsonPath.stringAt('$.split.result.baselineKeys.statistics'),
+        constraints: sfn.JsonPath.stringAt('$.split.result.baselineKeys.constraints'),
       },
       card: sfn.JsonPath.objectAt('$.split.result.card'),
       featureGroups: sfn.JsonPath.listAt('$.split.result.featureGroups'),

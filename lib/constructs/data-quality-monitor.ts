@@ -56,6 +56,8 @@ export class DataQualityMonitor extends Construct {
       timeout: Duration.minutes(15),
     });
     platform.artifacts.grantRead(this.function, `${project}/datasets/*/baseline/*`);
+    // A feature-store run's baseline is its joined training set's (lambdas/core/pipeline/run-layout.ts).
+    platform.artifacts.grantRead(this.function, `${project}/runs/*/data/baseline/*`);
     platform.artifacts.grantRead(this.function, `${project}/inference/outbox/*`);
     // The batch run's chunk files: the pipeline's monitor reads them while MergeBatch concatenates them into the outbox.
     platform.artifacts.grantRead(this.function, `${project}/inference/runs/*`);
@@ -82,7 +84,7 @@ export class DataQualityMonitor extends Construct {
     const prefix = `${props.nag.artifactBucketArn}/projects/${projectInFindings}`;
     acknowledgePrefixWildcards(
       this.function,
-      [`${prefix}/datasets/*/baseline/*`, `${prefix}/inference/outbox/*`, `${prefix}/predictions/endpoint/*`, `${prefix}/monitoring/endpoint/*`, `${prefix}/inference/runs/*`],
+      [`${prefix}/datasets/*/baseline/*`, `${prefix}/runs/*/data/baseline/*`, `${prefix}/inference/outbox/*`, `${prefix}/predictions/endpoint/*`, `${prefix}/monitoring/endpoint/*`, `${prefix}/inference/runs/*`],
       "Reads this project's training baselines, scored batches (and their chunk files) and endpoint prediction log, and writes its reports beside the batches and under monitoring/endpoint/; keys are not known at deploy time.",
     );
     acknowledgePrefixWildcards(

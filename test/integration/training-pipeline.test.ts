@@ -187,6 +187,10 @@ describe('local cloud: the training pipeline end to end', () => {
     expect(output.evaluation.result.metrics.auc).toBeGreaterThan(0.95);
     const { record } = await getModelVersion(registry(), PROJECT, output.registration.result.version);
     expect(record.lineage.featureGroups).toEqual([{ name: 'patient-vitals', version: 1 }]);
+    // The version's monitoring baseline is the joined set's, so the feature-store features are monitored for drift.
+    expect(record.artifacts.baselineStatisticsKey).toMatch(new RegExp(`^projects/${PROJECT}/runs/[^/]+/data/baseline/statistics\\.json$`));
+    const baseline = JSON.parse(await text(record.artifacts.baselineStatisticsKey)) as { features: { name: string }[] };
+    expect(baseline.features.map((f) => f.name)).toEqual(['label_time', 'heart_rate', 'smoker']);
 
     // In production, the endpoint scores an entity id on its online features from that group version.
     await setStage(registry(), PROJECT, output.registration.result.version, 'production', 'test:features', 'serve the feature-store model', { now: () => new Date() });

@@ -184,6 +184,14 @@ class ColumnScan {
   }
 }
 
+/** The type validation infers for a column of these cells (what a dataset version records as inferredType). */
+export function inferColumnType(cells: Iterable<string | null>): ColumnType {
+  const scan = new ColumnScan();
+  let line = 1;
+  for (const cell of cells) scan.add(classifyCell(cell ?? ''), cell ?? '', ++line);
+  return scan.inferType();
+}
+
 /** Pairs whose positive member is obvious (compared in lower case). */
 const KNOWN_LABEL_PAIRS: readonly (readonly [negative: string, positive: string])[] = [
   ['0', '1'],

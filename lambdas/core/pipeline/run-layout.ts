@@ -9,6 +9,7 @@
  * projects/<p>/runs/<run>/data/encoding/encoding.json     channel `encoding`: the fitted tabular encoding
  * projects/<p>/runs/<run>/data/holdout.csv                the raw test rows (every column), for evaluation
  * projects/<p>/runs/<run>/data/training-set.csv            the dataset with feature-store columns joined (featureStore runs)
+ * projects/<p>/runs/<run>/data/baseline/{statistics,constraints}.json   that set's Model Monitor baseline (featureStore runs)
  * projects/<p>/runs/<run>/model/<job>/output/model.tar.gz SageMaker's packed model directory
  * projects/<p>/runs/<run>/checkpoints/                    managed spot training checkpoints
  * projects/<p>/runs/<run>/artifacts/{xgboost-model.json,model.onnx,training-metrics.json}
@@ -45,6 +46,9 @@ export interface RunLayout {
   readonly holdout: string;
   /** The dataset with the feature-store columns joined (only when training.json names feature groups). */
   readonly trainingSet: string;
+  /** The Model Monitor baseline of the joined training set (featureStore runs; other runs use their dataset's). */
+  readonly baselineStatistics: string;
+  readonly baselineConstraints: string;
   /** SageMaker's S3OutputPath (a prefix; the job adds `<job>/output/model.tar.gz`). */
   readonly modelOutputPrefix: string;
   readonly checkpointPrefix: string;
@@ -82,6 +86,8 @@ export function runLayout(projectName: string, runId: string): RunLayout {
     encoding: `${channelPrefix('encoding')}encoding.json`,
     holdout: `${prefix}data/holdout.csv`,
     trainingSet: `${prefix}data/training-set.csv`,
+    baselineStatistics: `${prefix}data/baseline/statistics.json`,
+    baselineConstraints: `${prefix}data/baseline/constraints.json`,
     modelOutputPrefix: `${prefix}model/`,
     checkpointPrefix: `${prefix}checkpoints/`,
     modelJson: `${prefix}artifacts/xgboost-model.json`,

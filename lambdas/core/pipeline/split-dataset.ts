@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { projectLayout } from '../datasets/layout';
+import { profileDataset } from '../datasets/profile-dataset';
+import { inferColumnType } from '../datasets/validate-dataset';
 import { DEFAULT_SPLIT_FRACTIONS, type EntitySplit, type SplitName, splitByEntity, splitTableByEntity } from '../ml/split';
 import { DataError, encodeTable, encodeTarget, fitEncoding, selectRows, type Table, type TableColumn, tableFromCsv } from '../ml/tabular';
 import type { FeatureStoreTableAndObjects } from '../features/store-dependencies';
@@ -60,6 +62,12 @@ export interface SplitStepResult {
   readonly tuning: SplitTuning | null;
   /** The feature group versions joined onto the rows (the version's `lineage.featureGroups`); empty without a featureStore section. */
   readonly featureGroups: readonly FeatureGroupVersion[];
+  /**
+   * The Model Monitor baseline the version is registered with: the dataset version's, or with
+   * a featureStore section the joined training set's (the dataset's columns and the joined
+   * features), so drift of feature-store features is monitored too.
+   */
+  readonly baselineKeys: { readonly statistics: string; readonly constraints: string };
   /** What the feature-store join did (null without a featureStore section). */
   readonly featureJoin: { readonly trainingSetKey: string; readonly featureColumns: readonly string[]; readonly stats: readonly JoinStats[] } | null;
 }
@@ -139,6 +147,17 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     featureJoin = { trainingSetKey: run.trainingSet, featureColumns: joined.featureColumns, stats: joined.stats };
   }
   const table = tableFromCsv(csv);
+  const datasetFiles = projectLayout(spec.projectName).datasetVersion(input.dataset.datasetVersionId);
+  let baselineKeys = { statistics: datasetFiles.statistics, constraints: datasetFiles.constraints };
+  if (featureJoin) {
+    // The same columns as the dataset's baseline (all but the target and entity id), types inferred as validation does.
+    const notFeatures = [spec.targetColumn, spec.entityIdColumn];
+    const schema = { columns: table.columns.filter((c) => !notFeatures.includes(c.name)).map((c) => ({ name: c.name, type: inferColumnType(c.text) })) };
+    const profile = profileDataset(new TextEncoder().encode(csv), schema);
+    await deps.objects.put(bucket, run.baselineStatistics, JSON.stringify(profile.statistics, null, 2), 'application/json');
+    await deps.objects.put(bucket, run.baselineConstraints, JSON.stringify(profile.constraints, null, 2), 'application/json');
+    baselineKeys = { statistics: run.baselineStatistics, constraints: run.baselineConstraints };
+  }
   for (const column of config.subgroupColumns) {
     if (!table.columns.some((c) => c.name === column)) throw new DataError('subgroup column (config subgroupColumns) is not in the data', { column });
   }
@@ -195,6 +214,7 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     card: config.card,
     ...tuningOf(config, spec.projectName, input.executionId),
     featureGroups: [...featureGroups],
+    baselineKeys,
     featureJoin,
   };
 }

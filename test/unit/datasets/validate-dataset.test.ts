@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { validateDataset, ValidationSpecError, type DatasetValidation } from '../../../lambdas/core/datasets/validate-dataset';
+import { inferColumnType, validateDataset, ValidationSpecError, type DatasetValidation } from '../../../lambdas/core/datasets/validate-dataset';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const BOM = [0xef, 0xbb, 0xbf];
@@ -519,5 +519,19 @@ describe('validateDataset: spec', () => {
     // Assess
     expect(result.ok).toBe(true);
     expect(result.target?.positiveLabelSource).toBe('known-pair');
+  });
+});
+
+describe('inferColumnType', () => {
+  it.each([
+    [['1', '2', '', null], 'integral'],
+    [['1', '2.5', 'NaN'], 'fractional'],
+    [['true', 'FALSE', ''], 'boolean'],
+    [['a', '1'], 'string'],
+    [['', null], 'unknown'],
+  ] as const)('types %j as %s, as validation types a column', (cells, type) => {
+    expect(inferColumnType(cells)).toBe(type);
+    const csv = `x,y\n${cells.map((c, i) => `${c ?? ''},${i}`).join('\n')}\n`;
+    expect(validateDataset(new TextEncoder().encode(csv), { targetColumn: 'y' }).columns.find((c) => c.name === 'x')?.inferredType).toBe(type);
   });
 });

@@ -109,6 +109,13 @@ describe('split step with feature groups', () => {
     expect(trainingSet.rowCount).toBe(240);
     expect(trainingSet.columns.map((c) => c.name)).toEqual(['patient_id', 'label_time', 'age', 'sex', 'readmitted', 'heart_rate', 'smoker']);
     expect(objects.text(run.holdout).split('\n')[0]).toBe('patient_id,label_time,age,sex,readmitted,heart_rate,smoker');
+    // The version's baseline is the joined set's: the dataset's columns and the joined features, typed as validation types them.
+    expect(result.baselineKeys).toEqual({ statistics: run.baselineStatistics, constraints: run.baselineConstraints });
+    const statistics = JSON.parse(objects.text(run.baselineStatistics)) as { dataset: { item_count: number }; features: { name: string; inferred_type: string }[] };
+    expect(statistics.dataset.item_count).toBe(240);
+    expect(Object.fromEntries(statistics.features.map((f) => [f.name, f.inferred_type]))).toEqual({ label_time: 'String', age: 'Integral', sex: 'String', heart_rate: 'Integral', smoker: 'String' });
+    const constraints = JSON.parse(objects.text(run.baselineConstraints)) as { features: { name: string }[] };
+    expect(constraints.features.map((f) => f.name)).toEqual(['label_time', 'age', 'sex', 'heart_rate', 'smoker']);
   });
 
   it('records no feature groups for a project without a featureStore section', async () => {
@@ -119,5 +126,7 @@ describe('split step with feature groups', () => {
     expect(result.featureGroups).toEqual([]);
     expect(result.featureJoin).toBeNull();
     expect(objects.objects.has(`${BUCKET}/${run.trainingSet}`)).toBe(false);
+    expect(result.baselineKeys).toEqual({ statistics: `projects/${PROJECT}/datasets/ds-1/baseline/statistics.json`, constraints: `projects/${PROJECT}/datasets/ds-1/baseline/constraints.json` });
+    expect(objects.objects.has(`${BUCKET}/${run.baselineStatistics}`)).toBe(false);
   });
 });
