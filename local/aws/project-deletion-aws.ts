@@ -6,7 +6,9 @@
  * order that loses nothing when a step fails: remove the deployment (Service Catalog
  * termination, or the stack) and wait for it (on failure or timeout stop here: artifacts and
  * items untouched); delete every artifact version; delete the items; record one
- * `project.deleted` audit entry; check again. The audit trail itself is kept.
+ * `project.deleted` audit entry; check again. The audit trail itself is kept. Running it again
+ * finishes an interrupted deletion: with the deployment already removed, the plan holds only the
+ * data left, and with no data left either there is nothing to delete (an error).
  */
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -18,7 +20,7 @@ import type { AwsCaller, AwsClients } from './aws-clients';
 import { type ArtifactDeleteError, deleteArtifactVersions, listArtifactVersions } from './artifact-versions';
 import { type StackResource, listStackResources, retainedLogicalIds } from './cloudformation-stack';
 import type { AwsPlatform } from './platform-outputs';
-import { type DeploymentRemoval, type ProjectDeployment, type RemovalOptions, deploymentBlockers, deploymentLeftovers, findProjectDeployment, removeDeployment } from './project-deployment';
+import { type DeploymentRemoval, type ProjectDeployment, type RemovalOptions, deploymentBlockers, deploymentLeftovers, findProjectDeployment, removeDeployment, stackAlreadyDeleted } from './project-deployment';
 
 /** Where and as whom the command runs. */
 export interface AwsProjectContext {
@@ -29,6 +31,8 @@ export interface AwsProjectContext {
 }
 
 export interface AwsProjectDeletionPlan extends ProjectDeletionPlan {
+  /** The project's stack; '' when the deployment is already removed. */
+  readonly stackName: string;
   readonly region: string;
   readonly account: string;
   /** Who deletes (STS caller ARN): the audit entry's actor. */
@@ -62,10 +66,11 @@ export interface PlanDeps {
 export async function planAwsProjectDeletion(project: string, context: AwsProjectContext, deps: PlanDeps = {}): Promise<AwsProjectDeletionPlan> {
   const { clients, platform } = context;
   const step = deps.onStep ?? (() => undefined);
-  const deployment = await findProjectDeployment(clients, project, platform.stackName, context.region);
-  // A product whose stack is already gone (an earlier failed termination) still has its record to terminate.
-  const stackResources = deployment.stack.status === 'DELETE_COMPLETE' ? [] : await listStackResources(clients.cloudFormation, deployment.stack.stackId);
-  const retainedIds = stackResources.length > 0 ? await retainedLogicalIds(clients.cloudFormation, deployment.stack.stackId) : new Set<string>();
+  const deployment = await findProjectDeployment(clients, project, platform.stackName);
+  // A product whose stack is already gone (an earlier failed termination) still has its record to terminate, but no resources.
+  const stackId = deployment.kind === 'removed' ? undefined : deployment.stack.stackId;
+  const stackResources = stackId === undefined || stackAlreadyDeleted(deployment) ? [] : await listStackResources(clients.cloudFormation, stackId);
+  const retainedIds = stackId !== undefined && stackResources.length > 0 ? await retainedLogicalIds(clients.cloudFormation, stackId) : new Set<string>();
   const resources = stackResources.filter((r) => !retainedIds.has(r.logicalId));
   const machines = resources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine').map((r) => r.physicalId);
   const blockers = [...deploymentBlockers(deployment), ...(await runningExecutionBlockers(clients.sfn, machines))];
@@ -75,18 +80,23 @@ export async function planAwsProjectDeletion(project: string, context: AwsProjec
   const listing = await listArtifactVersions(clients.s3, platform.artifactBucket, prefix);
 
   const items: Record<ProjectItemTable, number> = { registry: 0, experiments: 0, operations: 0, featureStore: 0 };
+  // With the deployment already removed, whether items are left decides whether there is anything to do: a consistent read does not see the ones a run just deleted.
+  const consistentRead = deployment.kind === 'removed';
   for (const table of PROJECT_ITEM_TABLES) {
     // An item of another project that refers to this one's artifacts can be anywhere: only reading every item finds it (a Scan, acceptable for an admin operation).
     step(`scanning the ${table} table (${platform.tables[table]}) for the project's items and items that refer to ${prefix}`);
-    const scanned = classifyItems(await scanTable(clients.dynamodb, platform.tables[table]), project);
+    const scanned = classifyItems(await scanTable(clients.dynamodb, platform.tables[table], { consistentRead }), project);
     blockers.push(...scanned.dependents.map((d) => `${table} item ${d} (not the project's) refers to ${prefix}`));
-    items[table] = PARTITIONED_TABLES.has(table) ? (await queryPartition(context, table, project, false)).length : scanned.owned.length;
+    items[table] = PARTITIONED_TABLES.has(table) ? (await queryPartition(context, table, project, consistentRead)).length : scanned.owned.length;
   }
   const auditEntries = (await queryAuditTrail({ project }, auditStore(context))).length;
+  if (deployment.kind === 'removed' && listing.versions.length === 0 && Object.values(items).every((n) => n === 0)) {
+    throw new Error(nothingToDelete(project, deployment, context, prefix, auditEntries));
+  }
 
   return {
     project,
-    stackName: deployment.stack.stackName,
+    stackName: deployment.kind === 'removed' ? '' : deployment.stack.stackName,
     resources,
     artifacts: { bucket: platform.artifactBucket, prefix, objects: listing.currentObjects, bytes: listing.bytes, objectVersions: listing.objectVersions, deleteMarkers: listing.deleteMarkers },
     items,
@@ -228,6 +238,15 @@ async function queryPartition(context: AwsProjectContext, table: ProjectItemTabl
   return keys;
 }
 
+/** Why a project with neither a deployment nor data is an error: where it looked, and what to check. */
+function nothingToDelete(project: string, deployment: Extract<ProjectDeployment, { kind: 'removed' }>, context: AwsProjectContext, prefix: string, auditEntries: number): string {
+  const looked =
+    `Service Catalog has no provisioned product named ${deployment.provisionedProductName} (that you can see), CloudFormation has no stack named ${deployment.stackName}, ` +
+    `and there is no object version or delete marker under s3://${context.platform.artifactBucket}/${prefix} and no item of ${project} in the ${PROJECT_ITEM_TABLES.join(', ')} tables`;
+  const audit = auditEntries > 0 ? `; the audit trail, which a deletion keeps, holds ${auditEntries} entries of ${project}: it existed here and looks deleted already` : '';
+  return `project ${project} is neither deployed nor has data left in ${context.region}: nothing to delete. ${looked}${audit}. Check the name for a typo, and the region (--region).`;
+}
+
 async function runningExecutionBlockers(sfn: SFNClient, machineArns: readonly string[]): Promise<string[]> {
   const blockers: string[] = [];
   for (const stateMachineArn of machineArns) {
@@ -256,10 +275,16 @@ function documents(context: AwsProjectContext): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(context.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/** The deployment in the audit entry; `alreadyRemoved` marks a deletion that an earlier run started and this one finished. */
 function deploymentDetails(deployment: ProjectDeployment, removal: DeploymentRemoval): Record<string, unknown> {
-  return deployment.kind === 'service-catalog'
-    ? { kind: deployment.kind, provisionedProduct: deployment.provisionedProductId, name: deployment.provisionedProductName, stack: deployment.stack.stackName, record: removal.recordId }
-    : { kind: deployment.kind, stack: deployment.stack.stackName };
+  switch (deployment.kind) {
+    case 'service-catalog':
+      return { kind: deployment.kind, provisionedProduct: deployment.provisionedProductId, name: deployment.provisionedProductName, stack: deployment.stack.stackName, record: removal.recordId };
+    case 'cdk-stack':
+      return { kind: deployment.kind, stack: deployment.stack.stackName };
+    case 'removed':
+      return { kind: deployment.kind, alreadyRemoved: true, lookedFor: { provisionedProduct: deployment.provisionedProductName, stack: deployment.stackName } };
+  }
 }
 
 function countByType(resources: readonly StackResource[]): Record<string, number> {

@@ -4,7 +4,9 @@
  * `cdk deploy -c project=NAME <platform stack>-NAME` (lib/app.ts). Removal terminates the
  * product (Service Catalog deletes its stack with the launch role) or deletes the stack,
  * then waits for the outcome, reporting progress; a failure or a timeout throws
- * DeploymentRemovalError so that nothing else is touched.
+ * DeploymentRemovalError so that nothing else is touched. When neither exists any more (an
+ * earlier run removed it, then failed or stopped waiting), the deployment is `removed`: there is
+ * nothing to remove, and the deletion goes on with the data that is left.
  */
 import type { CloudFormationClient, Stack } from '@aws-sdk/client-cloudformation';
 import {
@@ -34,7 +36,15 @@ export type ProjectDeployment =
       readonly status: string;
       readonly stack: DeployedStack;
     }
-  | { readonly kind: 'cdk-stack'; readonly stack: DeployedStack };
+  | { readonly kind: 'cdk-stack'; readonly stack: DeployedStack }
+  | {
+      /** No provisioned product and no live stack: already removed (or a wrong name or region, which only the data left can tell apart). */
+      readonly kind: 'removed';
+      /** The provisioned product name looked for. */
+      readonly provisionedProductName: string;
+      /** The cdk stack name looked for. */
+      readonly stackName: string;
+    };
 
 export interface DeploymentClients {
   readonly serviceCatalog: ServiceCatalogClient;
@@ -46,17 +56,27 @@ const STACK_ARN_OUTPUT = 'CloudformationStackARN';
 /** The product template's parameter that names the project (lib/constructs/ml-project-parameters.ts). */
 const PROJECT_NAME_PARAMETER = 'ProjectName';
 
-/** Finds the project's deployment: first a provisioned product named like the project, else the CDK stack `<platform stack>-<project>`. */
-export async function findProjectDeployment(clients: DeploymentClients, project: string, platformStackName: string, region: string): Promise<ProjectDeployment> {
+/**
+ * Finds the project's deployment: first a provisioned product named like the project, else the
+ * CDK stack `<platform stack>-<project>`, else `removed`. Terminated products are not found
+ * (Service Catalog answers ResourceNotFound; its product statuses have no TERMINATED).
+ */
+export async function findProjectDeployment(clients: DeploymentClients, project: string, platformStackName: string): Promise<ProjectDeployment> {
   const product = await provisionedProductNamed(clients.serviceCatalog, project);
   if (product) {
     const id = product.Id ?? '';
     if (product.Type !== 'CFN_STACK') throw new Error(`provisioned product ${project} (${id}) is of type ${product.Type ?? 'unknown'}, not a CloudFormation stack (CFN_STACK): not a LuminaOps ML project`);
     const stackId = await provisionedStackId(clients.serviceCatalog, product);
     const stack = await describeStack(clients.cloudFormation, stackId);
-    if (!stack) throw new Error(`provisioned product ${project} (${id}) names stack ${stackId}, which CloudFormation does not know`);
-    checkProjectParameter(stack, project, `provisioned product ${project} (${id})`);
-    return { kind: 'service-catalog', provisionedProductId: id, provisionedProductName: product.Name ?? project, status: product.Status ?? 'unknown', stack: deployedStack(stack) };
+    // CloudFormation finds a deleted stack by id for 90 days only; after that the product record is all that is left, and it is still terminated.
+    if (stack) checkProjectParameter(stack, project, `provisioned product ${project} (${id})`);
+    return {
+      kind: 'service-catalog',
+      provisionedProductId: id,
+      provisionedProductName: product.Name ?? project,
+      status: product.Status ?? 'unknown',
+      stack: stack ? deployedStack(stack) : { stackId, stackName: stackNameOfArn(stackId), status: 'DELETE_COMPLETE' },
+    };
   }
   const stackName = `${platformStackName}-${project}`;
   const stack = await describeStack(clients.cloudFormation, stackName);
@@ -64,14 +84,19 @@ export async function findProjectDeployment(clients: DeploymentClients, project:
     checkProjectParameter(stack, project, `stack ${stackName}`);
     return { kind: 'cdk-stack', stack: deployedStack(stack) };
   }
-  throw new Error(`project ${project} is not deployed in ${region}: Service Catalog has no provisioned product named ${project} (that you can see), and CloudFormation has no stack named ${stackName}`);
+  return { kind: 'removed', provisionedProductName: project, stackName };
+}
+
+/** Whether the deployment's stack is already deleted (a product whose stack is gone still has its record to terminate). */
+export function stackAlreadyDeleted(deployment: ProjectDeployment): boolean {
+  return deployment.kind === 'removed' || deployment.stack.status === 'DELETE_COMPLETE';
 }
 
 /** Why the deployment cannot be removed now; empty when it can. */
 export function deploymentBlockers(deployment: ProjectDeployment): string[] {
   const blockers: string[] = [];
   if (deployment.kind === 'service-catalog' && (deployment.status === 'UNDER_CHANGE' || deployment.status === 'PLAN_IN_PROGRESS')) {
-    blockers.push(`provisioned product ${deployment.provisionedProductName} is ${deployment.status} (a provisioning, update or plan is under way; wait until it is AVAILABLE)`);
+    blockers.push(`provisioned product ${deployment.provisionedProductName} is ${deployment.status} (a provisioning, update, termination or plan is under way; wait for it to finish, then run this again)`);
   }
   if (deployment.kind === 'cdk-stack' && deployment.stack.status.endsWith('_IN_PROGRESS')) {
     blockers.push(`stack ${deployment.stack.stackName} is ${deployment.stack.status} (wait for that operation to finish)`);
@@ -113,14 +138,28 @@ export interface DeploymentRemoval {
   readonly elapsedMs: number;
 }
 
-/** Terminates the product or deletes the stack and waits until it is gone; throws DeploymentRemovalError on failure or timeout. */
+/** Terminates the product or deletes the stack and waits until it is gone; throws DeploymentRemovalError on failure or timeout. Sends nothing for a `removed` deployment. */
 export async function removeDeployment(clients: DeploymentClients, deployment: ProjectDeployment, options: RemovalOptions): Promise<DeploymentRemoval> {
-  return deployment.kind === 'service-catalog' ? terminateProduct(clients.serviceCatalog, deployment, options) : deleteCdkStack(clients.cloudFormation, deployment.stack, options);
+  switch (deployment.kind) {
+    case 'service-catalog':
+      return terminateProduct(clients.serviceCatalog, deployment, options);
+    case 'cdk-stack':
+      return deleteCdkStack(clients.cloudFormation, deployment.stack, options);
+    case 'removed':
+      return { elapsedMs: 0 };
+  }
 }
 
-/** What the check after a removal still finds of the deployment. */
+/** What the check after a removal still finds of the deployment; for a `removed` one, a product or stack by the names looked for that appeared meanwhile. */
 export async function deploymentLeftovers(clients: DeploymentClients, deployment: ProjectDeployment): Promise<string[]> {
   const leftovers: string[] = [];
+  if (deployment.kind === 'removed') {
+    const product = await provisionedProductNamed(clients.serviceCatalog, deployment.provisionedProductName);
+    if (product) leftovers.push(`a provisioned product named ${deployment.provisionedProductName} (${product.Id ?? 'no id'}) exists now (${product.Status ?? 'no status'}): it appeared during the deletion`);
+    const stack = await describeStack(clients.cloudFormation, deployment.stackName);
+    if (!isDeleted(stack)) leftovers.push(`a stack named ${deployment.stackName} exists now (${stack?.StackStatus ?? 'no status'}): it appeared during the deletion`);
+    return leftovers;
+  }
   if (deployment.kind === 'service-catalog') {
     const product = await provisionedProduct(clients.serviceCatalog, { Id: deployment.provisionedProductId });
     if (product) leftovers.push(`provisioned product ${deployment.provisionedProductName} (${deployment.provisionedProductId}) still exists (${product.Status ?? 'no status'})`);
@@ -133,7 +172,9 @@ export async function deploymentLeftovers(clients: DeploymentClients, deployment
 async function terminateProduct(serviceCatalog: ServiceCatalogClient, deployment: Extract<ProjectDeployment, { kind: 'service-catalog' }>, options: RemovalOptions): Promise<DeploymentRemoval> {
   const what = `terminating provisioned product ${deployment.provisionedProductName} (${deployment.provisionedProductId})`;
   const started = options.now().getTime();
-  const terminated = await serviceCatalog.send(new TerminateProvisionedProductCommand({ ProvisionedProductId: deployment.provisionedProductId, TerminateToken: options.newId(), IgnoreErrors: false }));
+  // With the stack already deleted nothing physical is left to remove: Service Catalog's guide terminates such a product with RetainPhysicalResources.
+  const retain = stackAlreadyDeleted(deployment) ? { RetainPhysicalResources: true } : {};
+  const terminated = await serviceCatalog.send(new TerminateProvisionedProductCommand({ ProvisionedProductId: deployment.provisionedProductId, TerminateToken: options.newId(), IgnoreErrors: false, ...retain }));
   const recordId = terminated.RecordDetail?.RecordId;
   if (!recordId) throw new DeploymentRemovalError(`${what}: Service Catalog returned no record to follow`, []);
   await pollUntilDone(
@@ -241,6 +282,11 @@ async function recordOutputs(serviceCatalog: ServiceCatalogClient, recordId: str
     token = page.NextPageToken;
   } while (token);
   return outputs;
+}
+
+/** `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID` → NAME. */
+function stackNameOfArn(arn: string): string {
+  return arn.split('/')[1] ?? arn;
 }
 
 function isStackArn(value: string): boolean {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { callerIdentity, createAwsClients, MissingRegionError, resolveRegion } from '../../aws/aws-clients';
 import { type AwsProjectContext, type AwsProjectDeletionPlan, type AwsProjectDeletionResult, deleteAwsProject, planAwsProjectDeletion } from '../../aws/project-deletion-aws';
 import { resolveAwsPlatform } from '../../aws/platform-outputs';
-import { DeploymentRemovalError } from '../../aws/project-deployment';
+import { DeploymentRemovalError, type ProjectDeployment } from '../../aws/project-deployment';
 import { UsageError } from '../args';
 import { type CliContext, EXIT_CODES } from '../command';
 import { formatDuration, formatFields, toJson } from '../output';
@@ -63,7 +63,7 @@ export async function runAwsProjectDelete(name: string, options: AwsProjectDelet
   } catch (error) {
     if (!(error instanceof DeploymentRemovalError)) throw error;
     if (context.json) context.print(toJson({ plan: confirmed, deleted: false, error: error.message, reasons: error.reasons }));
-    context.io.stderr.write(`lumina: ${error.message}:\n${error.reasons.map((r) => `  - ${r}\n`).join('')}Nothing else was deleted: the artifacts and table items of ${name} are untouched.\n`);
+    context.io.stderr.write(`lumina: ${error.message}:\n${error.reasons.map((r) => `  - ${r}\n`).join('')}Nothing else was deleted: the artifacts and table items of ${name} are untouched. Run the same command again once the removal is done or its cause is fixed.\n`);
     return EXIT_CODES.failure;
   }
 
@@ -75,7 +75,7 @@ export async function runAwsProjectDelete(name: string, options: AwsProjectDelet
     ...result.leftovers,
   ];
   if (problems.length > 0) {
-    context.io.stderr.write(`lumina: deleting ${name} left work undone:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+    context.io.stderr.write(`lumina: deleting ${name} left work undone:\n${problems.map((p) => `  - ${p}\n`).join('')}Run the same command again to finish, once the cause is fixed.\n`);
     return EXIT_CODES.failure;
   }
   return EXIT_CODES.ok;
@@ -83,36 +83,56 @@ export async function runAwsProjectDelete(name: string, options: AwsProjectDelet
 
 export function formatAwsDeletionPlan(plan: AwsProjectDeletionPlan): string {
   const { artifacts, deployment } = plan;
-  const where =
-    deployment.kind === 'service-catalog'
-      ? `provisioned product ${deployment.provisionedProductName} ${deployment.provisionedProductId}, stack ${deployment.stack.stackName}`
-      : `stack ${deployment.stack.stackName}, deployed with cdk deploy`;
   const artifactLine = `${artifacts.objects} objects (${artifacts.objectVersions} versions, ${formatBytes(artifacts.bytes)}) and ${artifacts.deleteMarkers} delete markers under s3://${artifacts.bucket}/${artifacts.prefix}`;
   const retained = groupResourcesByKind(plan.retained.resources).map(({ kind, resources }) => `${resources.length} ${kind}`);
   return [
-    `Deleting project ${plan.project} from AWS account ${plan.account} (${plan.region}) removes (${where}, ${plan.resources.length} resources):`,
+    planHeadline(plan, deployment),
     formatFields([...resourceKindLines(plan.resources), ['artifacts', artifactLine], ...itemCountLines(plan.items)]).trimEnd(),
     `Kept: the audit trail (${plan.retained.auditEntries} entries; the deletion adds one)${retained.length > 0 ? `, and what the template retains: ${retained.join(', ')}` : ''}.`,
     '',
   ].join('\n');
 }
 
+/** What the deletion removes; for a deployment already removed, that only the data is left and where the command looked. */
+function planHeadline(plan: AwsProjectDeletionPlan, deployment: ProjectDeployment): string {
+  const account = `AWS account ${plan.account} (${plan.region})`;
+  switch (deployment.kind) {
+    case 'removed':
+      return `Project ${plan.project} is already removed from ${account}: Service Catalog has no provisioned product named ${deployment.provisionedProductName}, and CloudFormation has no stack named ${deployment.stackName}. Only its remaining data will be deleted:`;
+    case 'service-catalog': {
+      const stack = deployment.stack.status === 'DELETE_COMPLETE' ? `its stack ${deployment.stack.stackName} already deleted` : `stack ${deployment.stack.stackName}`;
+      return `Deleting project ${plan.project} from ${account} removes (provisioned product ${deployment.provisionedProductName} ${deployment.provisionedProductId}, ${stack}, ${plan.resources.length} resources):`;
+    }
+    case 'cdk-stack':
+      return `Deleting project ${plan.project} from ${account} removes (stack ${deployment.stack.stackName}, deployed with cdk deploy, ${plan.resources.length} resources):`;
+  }
+}
+
 export function formatAwsDeletionResult(result: AwsProjectDeletionResult): string {
   const { plan } = result;
-  const { deployment } = plan;
-  const took = formatDuration(result.removal.elapsedMs);
-  const removed =
-    deployment.kind === 'service-catalog'
-      ? `terminated provisioned product ${deployment.provisionedProductId} (record ${result.removal.recordId}, ${took})`
-      : `deleted stack ${deployment.stack.stackName} (${took})`;
   const items = Object.values(result.itemsDeleted).reduce((sum, n) => sum + n, 0);
   const problems = result.artifactErrors.length + result.failures.length + result.leftovers.length;
   return [
-    `Deleted project ${plan.project}: ${removed} with its ${plan.resources.length} resources; deleted ${result.artifactsDeleted} object versions and delete markers and ${items} table items.`,
+    `${resultHeadline(result)} deleted ${result.artifactsDeleted} object versions and delete markers and ${items} table items.`,
     result.auditEventId ? `Audit entry ${result.auditEventId} (project.deleted) recorded for ${plan.caller}; the audit trail is kept.` : 'No project.deleted audit entry was recorded (see below).',
     problems === 0 ? `Verified: no product, stack, object version or item of ${plan.project} is left.` : `${problems} problems: ${result.artifactErrors.length} keys S3 refused, ${result.failures.length} failed steps, ${result.leftovers.length} leftovers.`,
     '',
   ].join('\n');
+}
+
+/** What was removed, up to the data; a resumed deletion says it terminated nothing. */
+function resultHeadline(result: AwsProjectDeletionResult): string {
+  const { plan } = result;
+  const { deployment } = plan;
+  const took = formatDuration(result.removal.elapsedMs);
+  switch (deployment.kind) {
+    case 'removed':
+      return `Deleted the remaining data of project ${plan.project} (its product/stack was already removed):`;
+    case 'service-catalog':
+      return `Deleted project ${plan.project}: terminated provisioned product ${deployment.provisionedProductId} (record ${result.removal.recordId}, ${took}) with its ${plan.resources.length} resources;`;
+    case 'cdk-stack':
+      return `Deleted project ${plan.project}: deleted stack ${deployment.stack.stackName} (${took}) with its ${plan.resources.length} resources;`;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * A small AWS account behind aws-sdk-client-mock, for `lumina project delete --aws` tests: the
  * platform stack with its exports, the project `adherence` as a Service Catalog provisioned
- * product (or, with `deployment: 'cdk-stack'`, as the stack LuminaOps-adherence), its stack
+ * product (or, with `deployment: 'cdk-stack'`, as the stack LuminaOps-adherence; with
+ * `deployment: 'none'`, already removed but with its data still there), its stack
  * resources and template, a versioned artifact bucket and the five tables, and a second
  * project `keeper` that must survive. Every client is mocked at the class, so clients the
  * code makes itself answer from here. Listings page in small pages so pagination is
@@ -120,8 +121,10 @@ export const mocks = { cloudFormation, serviceCatalog, sfn, s3, dynamodb, docume
 const notFound = (message: string): Error => Object.assign(new Error(message), { name: 'ValidationError' });
 
 export interface FakeAwsOptions {
-  /** How the project is deployed. @default 'service-catalog' */
+  /** How the project is deployed; 'none': neither a product nor a stack (an earlier deletion removed them), its artifacts and items still there. @default 'service-catalog' */
   readonly deployment?: 'service-catalog' | 'cdk-stack' | 'none';
+  /** The provisioned product's stack: live, already DELETE_COMPLETE, or deleted so long ago that CloudFormation no longer finds it by id. @default 'live' */
+  readonly productStack?: 'live' | 'deleted' | 'forgotten';
   /** Whether the platform stack exists. @default true */
   readonly platform?: boolean;
   /** Export names the platform stack lacks. @default none */
@@ -153,6 +156,8 @@ export class FakeAws {
   readonly tables = initialTables();
   productExists: boolean;
   stackStatus: string;
+  /** FakeAwsOptions.deleteObjectsDenied, changeable (a permission granted between two runs). */
+  deleteObjectsDenied: boolean;
   /** DescribeRecord / DescribeStacks polls of the removal so far. */
   removalPolls = 0;
   private readonly options: FakeAwsOptions;
@@ -160,7 +165,8 @@ export class FakeAws {
   constructor(options: FakeAwsOptions = {}) {
     this.options = options;
     this.productExists = (options.deployment ?? 'service-catalog') === 'service-catalog';
-    this.stackStatus = options.deployment === 'none' ? 'DELETE_COMPLETE' : 'CREATE_COMPLETE';
+    this.deleteObjectsDenied = options.deleteObjectsDenied ?? false;
+    this.stackStatus = options.deployment === 'none' || (options.productStack ?? 'live') !== 'live' ? 'DELETE_COMPLETE' : 'CREATE_COMPLETE';
     for (const mock of Object.values(mocks)) mock.reset();
     this.installCloudFormation();
     this.installServiceCatalog();
@@ -228,7 +234,8 @@ export class FakeAws {
       }
       const byArn = StackName === this.stackArn;
       const byName = StackName === this.stackName && this.stackStatus !== 'DELETE_COMPLETE';
-      if (deployment !== 'none' && (byArn || byName)) {
+      const forgotten = this.options.productStack === 'forgotten' && this.stackStatus === 'DELETE_COMPLETE';
+      if (deployment !== 'none' && !forgotten && (byArn || byName)) {
         if (this.stackStatus.startsWith('DELETE_') && this.stackStatus !== 'DELETE_COMPLETE' && deployment === 'cdk-stack') this.stackStatus = this.nextRemovalStatus('DELETE_COMPLETE');
         return { Stacks: [this.projectStack()] };
       }
@@ -300,7 +307,11 @@ export class FakeAws {
         },
       };
     });
-    serviceCatalog.on(TerminateProvisionedProductCommand).resolves({ RecordDetail: { RecordId: TERMINATION_RECORD, Status: 'CREATED', RecordType: 'TERMINATE_PROVISIONED_PRODUCT' } });
+    serviceCatalog.on(TerminateProvisionedProductCommand).callsFake(({ ProvisionedProductId }: { ProvisionedProductId?: string }) => {
+      // A terminated product is gone: terminating it again is ResourceNotFound.
+      if (!this.productExists || ProvisionedProductId !== PRODUCT_ID) throw new ResourceNotFoundException({ message: `Provisioned product not found: ${ProvisionedProductId}`, $metadata: {} });
+      return { RecordDetail: { RecordId: TERMINATION_RECORD, Status: 'CREATED', RecordType: 'TERMINATE_PROVISIONED_PRODUCT' } };
+    });
     serviceCatalog.on(SearchProvisionedProductsCommand).callsFake(() => ({ ProvisionedProducts: [{ Id: PRODUCT_ID, Name: 'adherence', Type: 'CFN_STACK', PhysicalId: SC_STACK_ARN }] }));
   }
 
@@ -329,7 +340,7 @@ export class FakeAws {
       };
     });
     s3.on(DeleteObjectsCommand).callsFake(({ Delete }: { Delete: { Objects: { Key: string; VersionId?: string }[] } }) => {
-      if (this.options.deleteObjectsDenied) throw Object.assign(new Error('User is not authorized to perform: s3:DeleteObjectVersion'), { name: 'AccessDenied' });
+      if (this.deleteObjectsDenied) throw Object.assign(new Error('User is not authorized to perform: s3:DeleteObjectVersion'), { name: 'AccessDenied' });
       const errors: { Key: string; VersionId?: string; Code: string; Message: string }[] = [];
       for (const target of Delete.Objects) {
         if (this.options.undeletableKeys?.includes(target.Key)) {

@@ -71,7 +71,7 @@ describe('planAwsProjectDeletion', () => {
 
     const plan = await planAwsProjectDeletion('adherence', context);
 
-    expect(plan.deployment.stack.stackId).toBe(SC_STACK_ARN);
+    expect(plan.deployment).toMatchObject({ kind: 'service-catalog', stack: { stackId: SC_STACK_ARN } });
     expect(mocks.serviceCatalog.commandCalls(SearchProvisionedProductsCommand)[0].args[0].input).toMatchObject({ Filters: { SearchQuery: [`id:${PRODUCT_ID}`] } });
   });
 
@@ -86,7 +86,7 @@ describe('planAwsProjectDeletion', () => {
 
     // Assess
     expect(plan.blockers).toEqual([
-      'provisioned product adherence is UNDER_CHANGE (a provisioning, update or plan is under way; wait until it is AVAILABLE)',
+      'provisioned product adherence is UNDER_CHANGE (a provisioning, update, termination or plan is under way; wait for it to finish, then run this again)',
       'execution run-7 of TrainingPipeline-Ab12 is RUNNING (wait for it, or stop it)',
       'execution run-8 of TrainingPipeline-Ab12 is RUNNING (wait for it, or stop it)',
       "featureStore item FG#vitals INGEST#000001#x (not the project's) refers to projects/adherence/",
@@ -95,7 +95,7 @@ describe('planAwsProjectDeletion', () => {
       { stateMachineArn: training, statusFilter: 'RUNNING', nextToken: undefined },
       { stateMachineArn: training, statusFilter: 'RUNNING', nextToken: '1' },
     ]);
-    await expect(deleteAwsProject(plan, context, fakeDeps().deps)).rejects.toThrow('project adherence cannot be deleted: provisioned product adherence is UNDER_CHANGE');
+    await expect(deleteAwsProject(plan, context, fakeDeps().deps)).rejects.toThrow('project adherence cannot be deleted: provisioned product adherence is UNDER_CHANGE (a provisioning, update, termination or plan is under way;');
     expect(world.writes()).toEqual([]);
   });
 
@@ -108,12 +108,57 @@ describe('planAwsProjectDeletion', () => {
     expect(plan.resources).toHaveLength(9);
   });
 
-  it('fails naming both places it looked when the project is neither a product nor a stack', async () => {
-    const { context } = await connect({ deployment: 'none' });
+  it('plans only the data left when neither the product nor the stack exists any more', async () => {
+    // Prepare
+    const { world, context } = await connect({ deployment: 'none' });
 
-    await expect(planAwsProjectDeletion('adherence', context)).rejects.toThrow(
-      'project adherence is not deployed in eu-west-1: Service Catalog has no provisioned product named adherence (that you can see), and CloudFormation has no stack named LuminaOps-adherence',
+    // Act
+    const plan = await planAwsProjectDeletion('adherence', context);
+
+    // Assess
+    expect(plan.deployment).toEqual({ kind: 'removed', provisionedProductName: 'adherence', stackName: 'LuminaOps-adherence' });
+    expect(plan).toMatchObject({ stackName: '', resources: [], retained: { auditEntries: 2, resources: [] }, blockers: [] });
+    expect(plan.artifacts).toMatchObject({ objectVersions: 5, deleteMarkers: 1 });
+    expect(plan.items).toEqual({ registry: 4, experiments: 2, operations: 3, featureStore: 0 });
+    expect(mocks.cloudFormation.commandCalls(ListStackResourcesCommand)).toHaveLength(0);
+    expect(world.writes()).toEqual([]);
+  });
+
+  it('counts a lone delete marker as data left', async () => {
+    const { world, context } = await connect({ deployment: 'none' });
+    world.objects.splice(0, world.objects.length, ...world.objects.filter((o) => o.deleteMarker || o.key.startsWith('projects/keeper/')));
+    for (const table of ['registry', 'experiments', 'operations'] as const) world.tables[table] = world.tables[table].filter((i) => !`${i.pk}`.includes('adherence'));
+
+    const plan = await planAwsProjectDeletion('adherence', context);
+
+    expect(plan.deployment.kind).toBe('removed');
+    expect(plan.artifacts).toMatchObject({ objects: 0, objectVersions: 0, deleteMarkers: 1 });
+    expect(plan.items).toEqual({ registry: 0, experiments: 0, operations: 0, featureStore: 0 });
+  });
+
+  it('fails, naming every place it looked, when neither a deployment nor data is left, and says the audit trail holds the project', async () => {
+    // Prepare: a deletion that finished.
+    const { world, context } = await connect();
+    await deleteAwsProject(await planAwsProjectDeletion('adherence', context), context, fakeDeps().deps);
+    const writes = world.writes();
+
+    // Act
+    const failure = planAwsProjectDeletion('adherence', context);
+
+    // Assess
+    await expect(failure).rejects.toThrow(
+      `project adherence is neither deployed nor has data left in eu-west-1: nothing to delete. Service Catalog has no provisioned product named adherence (that you can see), CloudFormation has no stack named LuminaOps-adherence, and there is no object version or delete marker under s3://${BUCKET}/projects/adherence/ and no item of adherence in the registry, experiments, operations, featureStore tables; the audit trail, which a deletion keeps, holds 3 entries of adherence: it existed here and looks deleted already. Check the name for a typo, and the region (--region).`,
     );
+    expect(world.writes()).toEqual(writes);
+  });
+
+  it('fails with the typo hint alone for a name that never had anything', async () => {
+    const { world, context } = await connect();
+
+    await expect(planAwsProjectDeletion('adherenc', context)).rejects.toThrow(
+      /^project adherenc is neither deployed nor has data left in eu-west-1: nothing to delete\. .* featureStore tables\. Check the name for a typo, and the region \(--region\)\.$/,
+    );
+    expect(world.writes()).toEqual([]);
   });
 
   it("refuses a stack whose ProjectName parameter is another project's", async () => {
@@ -324,5 +369,91 @@ describe('deleteAwsProject', () => {
     expect((failure as DeploymentRemovalError).reasons).toEqual(['PipelineRole (AWS::IAM::Role): Cannot delete entity, must detach all policies first.']);
     expect(mocks.cloudFormation.commandCalls(DescribeStackEventsCommand)).toHaveLength(2);
     expect(world.writes()).toEqual(['DeleteStackCommand']);
+  });
+
+  it.each([
+    ['DELETE_COMPLETE', 'deleted' as const],
+    ['no longer known to CloudFormation', 'forgotten' as const],
+  ])('terminates a product whose stack is already gone (%s), with RetainPhysicalResources and no resources to list', async (_case, productStack) => {
+    // Prepare
+    const { world, context } = await connect({ productStack });
+
+    // Act
+    const plan = await planAwsProjectDeletion('adherence', context);
+    const result = await deleteAwsProject(plan, context, fakeDeps().deps);
+
+    // Assess
+    expect(plan.deployment).toEqual({ kind: 'service-catalog', provisionedProductId: PRODUCT_ID, provisionedProductName: 'adherence', status: 'AVAILABLE', stack: { stackId: SC_STACK_ARN, stackName: SC_STACK_NAME, status: 'DELETE_COMPLETE' } });
+    expect(plan).toMatchObject({ resources: [], retained: { resources: [] }, blockers: [] });
+    expect(mocks.cloudFormation.commandCalls(ListStackResourcesCommand)).toHaveLength(0);
+    expect(mocks.serviceCatalog.commandCalls(TerminateProvisionedProductCommand).map((c) => c.args[0].input)).toEqual([{ ProvisionedProductId: PRODUCT_ID, TerminateToken: 'id-1', IgnoreErrors: false, RetainPhysicalResources: true }]);
+    expect(result.leftovers).toEqual([]);
+    expect(world.objects.map((o) => o.key)).toEqual(['projects/keeper/config/training.json']);
+  });
+});
+
+describe('deleteAwsProject, run again after an earlier run removed the deployment', () => {
+  it('deletes the versions and items the timed-out run left, sends no termination or stack deletion, and the audit entry says the deployment was already removed', async () => {
+    // Prepare: the first run stops waiting; AWS finishes the termination afterwards.
+    const { world, context } = await connect({ removalStatuses: ['IN_PROGRESS'] });
+    const first = await deleteAwsProject(await planAwsProjectDeletion('adherence', context), context, fakeDeps({ timeoutMs: 60_000 }).deps).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(DeploymentRemovalError);
+    world.productExists = false;
+    world.stackStatus = 'DELETE_COMPLETE';
+
+    // Act
+    const plan = await planAwsProjectDeletion('adherence', context);
+    const result = await deleteAwsProject(plan, context, fakeDeps().deps);
+
+    // Assess
+    expect(plan.deployment).toEqual({ kind: 'removed', provisionedProductName: 'adherence', stackName: 'LuminaOps-adherence' });
+    expect(world.writes()).toEqual(['TerminateProvisionedProductCommand', 'DeleteObjectsCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'PutCommand']);
+    expect(mocks.serviceCatalog.commandCalls(TerminateProvisionedProductCommand)).toHaveLength(1);
+    expect(mocks.cloudFormation.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(world.objects.map((o) => o.key)).toEqual(['projects/keeper/config/training.json']);
+    expect(['registry', 'experiments', 'operations'].flatMap((t) => world.projectItems(t as 'registry'))).toEqual([]);
+    expect(mocks.documents.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({
+      event: {
+        action: 'project.deleted',
+        actor: CALLER_ARN,
+        details: {
+          deployment: { kind: 'removed', alreadyRemoved: true, lookedFor: { provisionedProduct: 'adherence', stack: 'LuminaOps-adherence' } },
+          resources: {},
+          artifacts: { versionsDeleted: 6, bytes: 3690, errors: 0 },
+          items: { registry: 4, experiments: 2, operations: 3, featureStore: 0 },
+        },
+      },
+    });
+    expect(result).toMatchObject({ removal: { elapsedMs: 0 }, artifactsDeleted: 6, failures: [], leftovers: [] });
+  });
+
+  it('deletes the versions S3 refused the first time once it no longer refuses', async () => {
+    // Prepare: the first run terminated the product and deleted the items, but DeleteObjects was denied; then the permission is granted.
+    const { world, context } = await connect({ deleteObjectsDenied: true });
+    const first = await deleteAwsProject(await planAwsProjectDeletion('adherence', context), context, fakeDeps().deps);
+    expect(first.leftovers).toEqual([`5 object versions and 1 delete markers remain under s3://${BUCKET}/projects/adherence/`]);
+    world.deleteObjectsDenied = false;
+
+    // Act
+    const plan = await planAwsProjectDeletion('adherence', context);
+    const result = await deleteAwsProject(plan, context, fakeDeps().deps);
+
+    // Assess
+    expect(plan.deployment.kind).toBe('removed');
+    expect(plan.items).toEqual({ registry: 0, experiments: 0, operations: 0, featureStore: 0 });
+    expect(result).toMatchObject({ artifactsDeleted: 6, itemsDeleted: { registry: 0, experiments: 0, operations: 0, featureStore: 0 }, failures: [], leftovers: [] });
+    expect(world.objects.map((o) => o.key)).toEqual(['projects/keeper/config/training.json']);
+    expect(mocks.serviceCatalog.commandCalls(TerminateProvisionedProductCommand)).toHaveLength(1);
+  });
+
+  it('lists a product that appeared under the name during the deletion as a leftover', async () => {
+    const { world, context } = await connect({ deployment: 'none' });
+    const plan = await planAwsProjectDeletion('adherence', context);
+    world.productExists = true;
+
+    const result = await deleteAwsProject(plan, context, fakeDeps().deps);
+
+    expect(mocks.serviceCatalog.commandCalls(TerminateProvisionedProductCommand)).toHaveLength(0);
+    expect(result.leftovers).toEqual([`a provisioned product named adherence (${PRODUCT_ID}) exists now (AVAILABLE): it appeared during the deletion`]);
   });
 });

@@ -1,4 +1,6 @@
-import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteStackCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { TerminateProvisionedProductCommand } from '@aws-sdk/client-service-catalog';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { PLATFORM_STACK_NAME } from '../../../lib/app';
 import type { LineInput } from '../../../local/cli/command';
@@ -150,7 +152,7 @@ describe('lumina project delete --aws: deleting', () => {
 
     expect(code).toBe(1);
     expect(cli.stderr()).toContain(
-      `lumina: terminating provisioned product adherence (${PRODUCT_ID}) failed (record rec-terminate-1 is FAILED):\n  - CFN_STACK_DELETE_FAILED: Resource PipelineRole: Cannot delete entity, must detach all policies first.\nNothing else was deleted: the artifacts and table items of adherence are untouched.\n`,
+      `lumina: terminating provisioned product adherence (${PRODUCT_ID}) failed (record rec-terminate-1 is FAILED):\n  - CFN_STACK_DELETE_FAILED: Resource PipelineRole: Cannot delete entity, must detach all policies first.\nNothing else was deleted: the artifacts and table items of adherence are untouched. Run the same command again once the removal is done or its cause is fixed.\n`,
     );
     expect(cli.world.writes()).toEqual(['TerminateProvisionedProductCommand']);
     expect(cli.world.objects).toHaveLength(7);
@@ -169,6 +171,7 @@ describe('lumina project delete --aws: deleting', () => {
         '  - S3 did not delete projects/adherence/config/training.json (version v2): AccessDenied: Access Denied',
         '  - S3 did not delete projects/adherence/config/training.json (version v1): AccessDenied: Access Denied',
         `  - 2 object versions and 0 delete markers remain under s3://${BUCKET}/projects/adherence/`,
+        'Run the same command again to finish, once the cause is fixed.',
         '',
       ].join('\n'),
     );
@@ -195,6 +198,85 @@ describe('lumina project delete --aws: deleting', () => {
   });
 });
 
+describe('lumina project delete --aws: run again after the product or stack is gone', () => {
+  const RESUMED_PLAN = [
+    'Project adherence is already removed from AWS account 123456789012 (eu-west-1): Service Catalog has no provisioned product named adherence, and CloudFormation has no stack named LuminaOps-adherence. Only its remaining data will be deleted:',
+    `  artifacts            3 objects (5 versions, 3.6 KiB) and 1 delete markers under s3://${BUCKET}/projects/adherence/`,
+    '  registry items       4',
+    '  experiment runs      2',
+    '  operations items     3',
+    '  feature store items  0',
+    'Kept: the audit trail (2 entries; the deletion adds one).',
+    '',
+  ].join('\n');
+
+  it('deletes the data left without terminating anything, says so, and verifies', async () => {
+    // Prepare
+    const cli = setup({ deployment: 'none' });
+
+    // Act
+    const code = await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes']);
+
+    // Assess
+    expect(code).toBe(0);
+    const auditId = /Audit entry ([0-9a-f-]{36}) /.exec(cli.stdout())?.[1];
+    expect(cli.stdout()).toBe(
+      RESUMED_PLAN +
+        [
+          'Deleted the remaining data of project adherence (its product/stack was already removed): deleted 6 object versions and delete markers and 9 table items.',
+          `Audit entry ${auditId} (project.deleted) recorded for ${CALLER_ARN}; the audit trail is kept.`,
+          'Verified: no product, stack, object version or item of adherence is left.',
+          '',
+        ].join('\n'),
+    );
+    expect(cli.stderr()).not.toContain('lumina:');
+    expect(mocks.serviceCatalog.commandCalls(TerminateProvisionedProductCommand)).toHaveLength(0);
+    expect(mocks.cloudFormation.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(mocks.documents.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ event: { id: auditId, action: 'project.deleted', details: { deployment: { kind: 'removed', alreadyRemoved: true } } } });
+    expect(cli.world.objects.map((o) => o.key)).toEqual(['projects/keeper/config/training.json']);
+    expect(cli.world.projectItems('registry')).toEqual([]);
+  });
+
+  it('--dry-run prints the already-removed plan and writes nothing', async () => {
+    const cli = setup({ deployment: 'none' });
+
+    const code = await cli.run(['project', 'delete', 'adherence', ...AWS, '--dry-run']);
+
+    expect(code).toBe(0);
+    expect(cli.stdout()).toBe(RESUMED_PLAN);
+    expect(cli.world.writes()).toEqual([]);
+  });
+
+  it('--json prints the plan and the result with the removed deployment as valid JSON', async () => {
+    const dryRun = setup({ deployment: 'none' });
+    expect(await dryRun.run(['project', 'delete', 'adherence', ...AWS, '--dry-run', '--json'])).toBe(0);
+    expect(JSON.parse(dryRun.stdout())).toMatchObject({ stackName: '', deployment: { kind: 'removed', provisionedProductName: 'adherence', stackName: 'LuminaOps-adherence' }, resources: [], blockers: [] });
+
+    const cli = setup({ deployment: 'none' });
+    expect(await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes', '--json'])).toBe(0);
+    expect(JSON.parse(cli.stdout())).toMatchObject({ deleted: true, plan: { deployment: { kind: 'removed' } }, removal: { elapsedMs: 0 }, artifactsDeleted: 6, failures: [], leftovers: [] });
+  });
+
+  it('with nothing left at all: fails saying there is nothing to delete, and deletes and writes nothing', async () => {
+    // Prepare: a deletion that finished.
+    const cli = setup();
+    expect(await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes'])).toBe(0);
+    const stdoutBefore = cli.stdout().length;
+    const writes = cli.world.writes();
+
+    // Act
+    const code = await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes']);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(cli.stderr()).toContain(
+      `lumina: project adherence is neither deployed nor has data left in eu-west-1: nothing to delete. Service Catalog has no provisioned product named adherence (that you can see), CloudFormation has no stack named LuminaOps-adherence, and there is no object version or delete marker under s3://${BUCKET}/projects/adherence/ and no item of adherence in the registry, experiments, operations, featureStore tables; the audit trail, which a deletion keeps, holds 3 entries of adherence: it existed here and looks deleted already. Check the name for a typo, and the region (--region).\n`,
+    );
+    expect(cli.stdout().length).toBe(stdoutBefore);
+    expect(cli.world.writes()).toEqual(writes);
+  });
+});
+
 describe('lumina project delete --aws: refusals', () => {
   it('refuses while an execution is RUNNING, naming it, and never asks', async () => {
     const input = scriptedInput(['adherence']);
@@ -214,7 +296,7 @@ describe('lumina project delete --aws: refusals', () => {
     const code = await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes']);
 
     expect(code).toBe(1);
-    expect(cli.stderr()).toContain('  - provisioned product adherence is UNDER_CHANGE (a provisioning, update or plan is under way; wait until it is AVAILABLE)\n');
+    expect(cli.stderr()).toContain('  - provisioned product adherence is UNDER_CHANGE (a provisioning, update, termination or plan is under way; wait for it to finish, then run this again)\n');
     expect(cli.world.writes()).toEqual([]);
   });
 
