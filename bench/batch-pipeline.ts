@@ -23,7 +23,7 @@
  */
 import * as os from 'node:os';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BatchObjects } from '../lambdas/core/batch/batch-objects';
 import { OUTPUT_COLUMNS } from '../lambdas/core/batch/input-contract';
 import { batchRunLayout } from '../lambdas/core/batch/layout';

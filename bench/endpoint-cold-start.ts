@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENTITY_ID_COLUMN, patientRecords, predictFunctionOf, promoteToProduction, startEndpointCloud } from './endpoint-setup';
 
 const TARGET_MS = 300;

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOCAL_ACCOUNT, LOCAL_REGION, PLATFORM_STACK_NAME, buildApp } from '../lib/app';
 import { PredictEnvironment } from '../lambdas/predict/environment';
 import { listModelVersions, type ModelVersionSummary } from '../lambdas/core/registry/model-version';

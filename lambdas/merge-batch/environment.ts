@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProjectNameSchema } from '../core/datasets/layout';
 
 /** Environment of the merge-batch function (shared by its construct and its handler). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProjectNameSchema } from '../core/datasets/layout';
 import { parseMonitorConfig, type MonitorConfig } from '../core/monitoring/monitor-config';
 

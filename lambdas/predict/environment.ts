@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProjectNameSchema } from '../core/datasets/layout';
 
 const seconds = (fallback: number) => z.coerce.number().min(0).max(3600).default(fallback);

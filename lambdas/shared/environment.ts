@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Raised at cold start when a function's environment does not match its schema. */
 export class EnvironmentError extends Error {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProjectNameSchema } from '../core/datasets/layout';
 
 /** Environment of the stage-model function (shared by its construct and its handler). */

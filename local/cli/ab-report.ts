@@ -12,7 +12,7 @@
  * accepted upload's outcome rows under labels/accepted/); the newest upload comes first, so a
  * correction wins, as in the performance figures.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditEvent } from '../../lambdas/core/governance/audit-trail';
 import { type OutcomeRow, PredictionLogRecord } from '../../lambdas/core/performance/ground-truth';
 import type { AbConfig, Variant } from '../../lambdas/core/serving/ab-testing';

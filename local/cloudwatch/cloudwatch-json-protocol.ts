@@ -16,7 +16,7 @@
  * `MetricData.member.2.Value`) and encodes results and errors. It knows no operation's logic.
  */
 import { gunzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CLOUDWATCH_SERVICE_TARGET = 'GraniteServiceVersion20100801';
 export const JSON_1_0_CONTENT_TYPE = 'application/x-amz-json-1.0';

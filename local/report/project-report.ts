@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PerformanceResultSchema, type PerformanceResult } from '../../lambdas/core/performance/performance-summary';
 import { labelsKeys } from '../../lambdas/core/performance/ingest-labels';
 import { MonitorBatchStepOutput } from '../../lambdas/core/monitoring/monitor-batch-step';

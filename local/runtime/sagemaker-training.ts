@@ -35,7 +35,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeTarGz } from '../../lambdas/core/archive/tar';
 import type { Objective } from '../../lambdas/core/ml/model';
 import { readChannelCsv } from '../../lambdas/core/pipeline/channel-csv';

@@ -6,7 +6,7 @@
  * input bytes and the model, so a resumed run writes them byte for byte as an uninterrupted
  * one; metadata.json differs only in its timings and executions.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { splitFields } from './csv-records';
 import { BatchStateError } from './errors';
 import { predictionsHeaderLine } from './input-contract';

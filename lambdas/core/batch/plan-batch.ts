@@ -9,7 +9,7 @@
  * owner keeps the model version and chunk size the run started with, so the chunks, and
  * therefore the output, are the same.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OnnxModelMetadata } from '../ml/onnx';
 import { type ChunkRange, RecordBoundaryScanner } from './csv-records';
 import { BatchFileError, NoProductionModelError } from './errors';

@@ -15,7 +15,7 @@
  * string (RowEncoder.encodeAscii); any other record is decoded and read as text. Both paths
  * give the bytes, values and rejections that decoding the whole chunk would.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OnnxModelMetadata } from '../ml/onnx';
 import { csvCell, forEachRecordBytes, splitFields } from './csv-records';
 import { checkBatchHeader, compileRowEncoder, type RowRejection, TEXT_PATH } from './input-contract';

@@ -18,7 +18,7 @@
  * LastModified time (a retraining run re-profiles the same upload and must not move it).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { type AuditAction, type AuditStore, recordAuditEvent } from '../governance/audit-trail';
 import { loadProjectConfigField, type ReadConfigObject } from '../governance/project-policy';

@@ -13,7 +13,7 @@
  * the SHA-256 of the copy it approved: if a later run keeps different bytes under the same
  * id (a changed PII policy), the approval shows as stale and does not count.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AuditEvent, type AuditStore, recordAuditEvent } from '../governance/audit-trail';
 import { type Caller, authorise } from '../governance/personas';
 import { registryKeys } from '../registry/keys';

@@ -12,7 +12,7 @@
  * projects/<project>/imports/<hash>/{data,manifest.json}  public-import cache with source attribution
  * projects/<project>/secrets/pii-mask-key                 the project's masking key (profile step only)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Lowercase letters, digits and hyphens, 3 to 32 characters, starting with a letter. */
 export const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{2,31}$/;

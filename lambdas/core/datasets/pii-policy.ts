@@ -18,7 +18,7 @@
  * a project that must protect its entity id masks it upstream.
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadProjectConfigField, type ReadConfigObject } from '../governance/project-policy';
 import { readCsvRecords } from './csv-records';
 import type { PiiFinding, PiiKind } from './pii-scan';

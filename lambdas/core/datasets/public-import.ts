@@ -10,7 +10,7 @@
  * Nothing is written to the cache until the whole download has passed every check.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Plain http only to this machine (a local mirror, a test server): nothing crosses a network

@@ -8,7 +8,7 @@
  * Values are percent-encoded: S3 metadata travels as HTTP headers (ASCII only), and the
  * whole set must stay under S3's 2 KB metadata limit, hence the length caps.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const UPLOAD_METADATA_KEYS = {
   uploadedBy: 'lumina-uploaded-by',

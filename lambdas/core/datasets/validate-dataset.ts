@@ -10,7 +10,7 @@
  * and entity ids, 12 bytes a slot): about 50 MB for a million rows.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { classifyCell, type CellKind, type ColumnType } from './cell-kind';
 import { hasUtf8Bom, readCsvRecords, stripUtf8Bom, type CsvSyntaxProblem } from './csv-records';
 import {

@@ -8,7 +8,7 @@
  * change). Feature order counts, because it is the column order of training sets.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidFeatureGroupDefinitionError, type InputProblem } from './errors';
 import { GROUP_NAME_PATTERN, GROUP_NAME_RULE } from './keys';
 

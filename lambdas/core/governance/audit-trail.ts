@@ -5,7 +5,7 @@
  * its key does not exist, so a retry or a bug cannot overwrite history. Entries of a
  * project sort by time (`AUDIT#<ISO time>#<id>`), so reading them back is one query.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const AUDIT_ACTIONS = [
   'dataset.approved',

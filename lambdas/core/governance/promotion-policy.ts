@@ -14,7 +14,7 @@
  * lets the promotion through, and the exception travels with the decision for the audit
  * trail.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MetricName = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a metric name: letters, digits, _ . -');
 

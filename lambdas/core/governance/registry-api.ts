@@ -15,7 +15,7 @@
  * conflicts, refused transitions, policy refusals (with the failed rules), an incomplete
  * card, a broken project configuration or a refused A/B change. Bad input never gets a 5xx.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProjectNameSchema } from '../datasets/layout';
 import { InvalidRegistryRequestError, InvalidStageTransitionError, StageConflictError, UnknownProjectError, UnknownVersionError } from '../registry/errors';
 import { NothingToRollBackError } from '../registry/rollback';

@@ -15,7 +15,7 @@
  *   bins of their own (baseline share 0), so a shift beyond the range is seen.
  * - the batch's own quantile sketch, by bucketing values per slot (see `numeric-feature.ts`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MonitorConstraints, MonitorStatistics } from '../datasets/model-monitor-format';
 
 const Count = z.number().int().min(0);

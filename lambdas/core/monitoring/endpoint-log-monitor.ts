@@ -10,7 +10,7 @@
  * Outputs: `projects/<p>/monitoring/endpoint/<window end, compact ISO>/` statistics.json,
  * constraint_violations.json and report.html.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LabelsBucket, mapWithLimit } from '../performance/ingest-labels';
 import { getModelVersion } from '../registry/model-version';
 import { readStagePointers } from '../registry/stage-pointers';

@@ -8,7 +8,7 @@
  * their header and bytes one after another, so reading those gives the same batch, byte for
  * byte, while MergeBatch is still writing predictions.csv (the two run side by side).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { batchRunLayout } from '../batch/layout';
 import { ProjectNameSchema } from '../datasets/layout';

@@ -14,7 +14,7 @@
  * }
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Distance in [0, 1] (PSI is unbounded, but a PSI threshold above 1 is never useful either). */
 const Threshold = z.number().positive().max(10);

@@ -7,7 +7,7 @@
  * per time window, model version and A/B variant; the latest window is what the
  * performance alarms judge against the project's floor.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { accuracy, auc, expectedCalibrationError } from '../ml/metrics';
 
 /** One logged prediction, as the endpoint and the batch pipeline write them. */

@@ -20,7 +20,7 @@
  * by time and the same file uploaded twice gets two names (nothing is overwritten).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BatchPredictionMetadata, batchPredictionRecords, type LoggedPrediction, parsePredictionLog, type SkippedPrediction } from './prediction-records';
 import { joinOutcomes, type OutcomeRow } from './ground-truth';
 import { LabelsValidationError, type LabelsColumns, type LabelsProblem, parseLabelsFile } from './labels-file';

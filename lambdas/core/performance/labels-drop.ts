@@ -10,7 +10,7 @@
  * with a LabelsDropError (not retried). A refused file's problems come back in the result
  * (accepted: false) and are kept in labels/rejected/, the dropped object is never changed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { type IngestLabelsDeps, type IngestLabelsOutcome, ingestLabels, type LabelsProject } from './ingest-labels';
 

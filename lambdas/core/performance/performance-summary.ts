@@ -17,7 +17,7 @@
  * The result schema is the one contract between the writer (`lumina labels put`) and the
  * readers (the project report): readers parse the stored JSON with it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { auc, calibration, logLoss } from '../ml/metrics';
 import type { MetricDatum } from '../monitoring/drift-metrics';
 import { evaluateAbTest } from '../serving/ab-significance';

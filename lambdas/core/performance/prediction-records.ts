@@ -10,7 +10,7 @@
  * Its variant is `batch`, so batch scores never count towards an A/B variant of the endpoint.
  * Lines that cannot be read are skipped and counted with their reason, never guessed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readCsvRecords } from '../datasets/csv-records';
 import { PredictionLogRecord } from './ground-truth';
 

@@ -14,7 +14,7 @@
  *   as gone: Step Functions stopped it without running its release, and the guard must not
  *   stay locked forever.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const RETRAINING_TRIGGERS = ['s3', 'schedule', 'alarm', 'manual'] as const;
 export type RetrainingTrigger = (typeof RETRAINING_TRIGGERS)[number];

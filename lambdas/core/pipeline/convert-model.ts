@@ -6,7 +6,7 @@
  * any later run can score it on raw rows) and the training metrics under the run prefix.
  * A mismatch fails the run with the row and the difference.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { TarFormatError, readTarGz } from '../archive/tar';
 import type { GbdtModel } from '../ml/model';

@@ -6,7 +6,7 @@
  * returns what the register step decides on. Pure orchestration: storage and the champion
  * lookup are arguments.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { type BinaryMetricName, type SubgroupReport, binaryMetrics, metricsBySubgroup } from '../ml/metrics';
 import type { GbdtModel } from '../ml/model';

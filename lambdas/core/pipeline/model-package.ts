@@ -3,7 +3,7 @@
  * `<S3OutputPath>/<job>/output/model.tar.gz` (the seed-code script on SageMaker, the embedded
  * trainer in the local cloud) and how its parts are read.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FittedEncoding } from '../ml/tabular';
 import { parseEncoding } from '../ml/xgboost-json';
 

@@ -7,7 +7,7 @@
  * an argument.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { projectLayout } from '../datasets/layout';
 import { profileDataset } from '../datasets/profile-dataset';

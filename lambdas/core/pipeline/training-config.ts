@@ -22,7 +22,7 @@
  * (`coolDownMinutes`, default 360, 0 for none); the guard function reads it at every
  * alarm- or schedule-triggered start.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The hyperparameters of the seed-code training contract, with their defaults. */
 export const DEFAULT_HYPERPARAMETERS: Readonly<Record<string, string>> = {

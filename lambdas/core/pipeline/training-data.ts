@@ -4,7 +4,7 @@
  * Pure orchestration over the dataset core: storage and the clock are arguments.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { buildDatasetVersionRecord, datasetVersionIdFor, type DatasetVersionRecord, rejectionReason } from '../datasets/dataset-version';
 import { projectLayout } from '../datasets/layout';

@@ -8,7 +8,7 @@
  * challenger won → write the card's Markdown. A retried step returns what the first attempt
  * registered instead of registering again.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { StageConflictError } from './errors';
 import { recordExperimentRun } from './experiments';

@@ -15,7 +15,7 @@
  *   challenger draws a fresh, independent sample.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkVersion, registryKeys } from '../registry/keys';
 import { readStagePointers } from '../registry/stage-pointers';
 import { ConditionFailedError, type RegistryStore } from '../registry/store';

@@ -6,7 +6,7 @@
  * trees become the TreeSHAP explainer. The scorer's model-independent start (onnxruntime's
  * process-wide initialisation) runs while the artifacts download.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
 import { readOnnxMetadata } from '../ml/onnx';
 import { readXgboostJson } from '../ml/xgboost-json';

@@ -19,7 +19,7 @@
  * a time by the local ScoreChunk pool.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { splitFields } from '../../../lambdas/core/batch/csv-records';
 import { batchItemKeys, runIdOf, runKeyOf } from '../../../lambdas/core/batch/layout';
 import type { BatchMetadata } from '../../../lambdas/core/batch/merge-batch';
