@@ -56,13 +56,20 @@ export interface AwsCaller {
   readonly account: string;
 }
 
+/** Node's codes for a host that cannot be reached: not a credentials problem. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
+
 /** Who the credentials belong to; fails before anything else is read when there are none. */
 export async function callerIdentity(sts: STSClient): Promise<AwsCaller> {
   let identity;
   try {
     identity = await sts.send(new GetCallerIdentityCommand({}));
   } catch (error) {
-    throw new Error(`cannot call AWS with the credentials found (${(error as Error).name}: ${(error as Error).message}); configure them with AWS_PROFILE, 'aws sso login' or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables`);
+    const { name, message, code } = error as Error & { code?: string };
+    if (code !== undefined && NETWORK_ERROR_CODES.has(code)) {
+      throw new Error(`cannot reach AWS STS (${code}: ${message}): check the network, a proxy (HTTPS_PROXY) or the region`);
+    }
+    throw new Error(`cannot call AWS with the credentials found (${name}: ${message}); configure them with AWS_PROFILE, 'aws sso login' or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables`);
   }
   if (!identity.Arn || !identity.Account) throw new Error('STS GetCallerIdentity returned no Arn or Account');
   return { arn: identity.Arn, account: identity.Account };
