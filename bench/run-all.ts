@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** In the order a reader meets them in the README. Missing scripts are reported, not skipped silently. */
-const BENCHMARKS = ['train', 'onnx-scoring', 'treeshap', 'predict-handler', 'endpoint-cold-start', 'endpoint-load', 'batch-pipeline', 'drift-monitor', 'feature-lookup'] as const;
+const BENCHMARKS = ['host-reference', 'train', 'onnx-scoring', 'treeshap', 'predict-handler', 'endpoint-cold-start', 'endpoint-load', 'batch-pipeline', 'drift-monitor', 'feature-lookup'] as const;
 
 interface Outcome {
   readonly name: string;
