@@ -12,6 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
+import { seededRandom } from './synthetic-gbdt-model';
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,20 +26,8 @@ function processStartMs(): number {
   return performance.now() - start;
 }
 
-/** Seeded pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function javascriptWorkMs(): { ms: number; checksum: number } {
-  const next = random(42);
+  const next = seededRandom(42);
   const values = Float64Array.from({ length: 1_000_000 }, next);
   const bins = new Uint16Array(2_000_000).map(() => Math.floor(next() * 7_710));
   const start = performance.now();
