@@ -129,7 +129,8 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     throw new DataError(`modelOutputUri ${input.modelOutputUri} is not this run's model prefix ${expectedOutput} (the workflow and the run layout disagree)`);
   }
   const config = await readTrainingConfig(deps.objects, bucket, spec.projectName);
-  const datasetKey = projectLayout(spec.projectName).datasetVersion(input.dataset.datasetVersionId).data;
+  const datasetFiles = projectLayout(spec.projectName).datasetVersion(input.dataset.datasetVersionId);
+  const datasetKey = datasetFiles.data;
   const bytes = await deps.objects.get(bucket, datasetKey);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (sha256 !== input.dataset.sha256) {
@@ -147,7 +148,6 @@ export async function splitTrainingDataset(input: SplitStepInput, spec: ProjectD
     featureJoin = { trainingSetKey: run.trainingSet, featureColumns: joined.featureColumns, stats: joined.stats };
   }
   const table = tableFromCsv(csv);
-  const datasetFiles = projectLayout(spec.projectName).datasetVersion(input.dataset.datasetVersionId);
   let baselineKeys = { statistics: datasetFiles.statistics, constraints: datasetFiles.constraints };
   if (featureJoin) {
     // The same columns as the dataset's baseline (all but the target and entity id), types inferred as validation does.
