@@ -1,8 +1,10 @@
 /**
- * The hot loops of boosting, spread over threads: gradients (split by blocks of rows),
- * gradient histograms and split search (split by features, or by nodes).
+ * The hot loops of boosting, spread over threads: gradients and leaf margins (split by rows),
+ * partitions (split by rows, or by nodes), gradient histograms and split search (split by
+ * features, or by nodes).
  *
- * A shared command runs on every engine, each on its own contiguous range of features; an
+ * A shared command runs on every engine, each on its own contiguous range of features (or of
+ * rows, for gradients, leaves and partition parts); an
  * owned command runs on one engine over all features, so the nodes of one tree level can
  * be built in parallel. Either way every histogram bin is summed in row order and every
  * split search scans features in order, keeping the first best: the same numbers whichever
@@ -23,12 +25,15 @@ export const MAX_SPLITS_PER_BATCH = 1024;
 const COMMAND_CAPACITY = 4 * MAX_SPLITS_PER_BATCH;
 const FIND_CAPACITY = 2 * MAX_SPLITS_PER_BATCH;
 const RESULT_WIDTH = 6;
+const MAX_ENGINES = 64;
 const WORKER_TIMEOUT_MS = 120_000;
 const OP_BUILD = 1;
 const OP_SUBTRACT = 2;
 const OP_FIND = 3;
 const OP_GRADIENTS = 4;
 const OP_SPLIT = 5;
+const OP_PARTITION_PART = 6;
+const OP_LEAVES = 7;
 /** Ints per split job: begin, end, column, leftMax, missing bin, missing left, parent slot, new slot, left and right tickets. */
 const JOB_WIDTH = 10;
 /** Ints per command: op, three arguments, owner engine (-1: shared by features). */
@@ -55,6 +60,7 @@ function createBoostingEngine(init) {
   const endBlock = Math.floor(((me + 1) * nBlocks) / init.engineCount);
   const size = 2 * binOffset[nCols];
   const columns = init.columns, scratch = init.scratch, jobs = init.jobs, jobMiddles = init.jobMiddles;
+  const engineCount = init.engineCount, partLefts = init.partLefts, leaves = init.leaves;
   const slots = [];
 
   // Histogram memory is shared: a node's histogram may be built by one engine and read by another.
@@ -155,6 +161,32 @@ function createBoostingEngine(init) {
     return nLeft;
   }
 
+  // This engine's share of a node's rows, split by rows (see BoostingEngines.queuePartition):
+  // its left rows compacted in place, its right rows at the same offsets in scratch.
+  function partitionPart(job) {
+    const at = ${JOB_WIDTH} * job, begin = jobs[at], n = jobs[at + 1] - begin;
+    const partBegin = begin + Math.floor((me * n) / engineCount), partEnd = begin + Math.floor(((me + 1) * n) / engineCount);
+    const base = jobs[at + 2] * nRows, leftMax = jobs[at + 3], missing = jobs[at + 4], missingLeft = jobs[at + 5];
+    let nLeft = partBegin, nRight = partBegin;
+    for (let i = partBegin; i < partEnd; i++) {
+      const r = rows[i], b = columns[base + r];
+      const left = (((leftMax - b) >>> 31) ^ 1) | ((((b ^ missing) - 1) >>> 31) & missingLeft);
+      rows[nLeft] = r; scratch[nRight] = r;
+      nLeft += left; nRight += left ^ 1;
+    }
+    partLefts[job * engineCount + me] = nLeft - partBegin;
+  }
+
+  // Adds leaf values to the margins of this engine's share of rowIndex[0..count); leaves
+  // holds (begin, end, value) per leaf, in row-index order.
+  function addLeaves(nLeaves, count) {
+    const partBegin = Math.floor((me * count) / engineCount), partEnd = Math.floor(((me + 1) * count) / engineCount);
+    for (let l = 0; l < nLeaves; l++) {
+      const begin = Math.max(partBegin, leaves[3 * l]), end = Math.min(partEnd, leaves[3 * l + 1]), value = leaves[3 * l + 2];
+      for (let i = begin; i < end; i++) margins[rows[i]] += value;
+    }
+  }
+
   // A split owned by this engine: partition the node, build the smaller child into the new
   // slot, turn the parent's slot into the larger child, search both children.
   function splitJob(job, fBegin, fEnd) {
@@ -182,8 +214,9 @@ function createBoostingEngine(init) {
 
   // Per block of rows: metric sum, metric weight, gradient sum, hessian sum (log loss and
   // squared error as XGBoost defines them; the hessian of log loss is floored at 1e-16).
-  // The metric only when withLoss (its logarithm is a third of the pass).
-  function gradients(write, withLoss) {
+  // The metric only when withLoss (its logarithm is a third of the pass). With resetRows,
+  // also puts every row back in the row index, in order, for the next tree.
+  function gradients(write, withLoss, resetRows) {
     for (let block = firstBlock; block < endBlock; block++) {
       const begin = block * ${BLOCK_ROWS}, end = Math.min(nRows, begin + ${BLOCK_ROWS});
       let loss = 0, weight = 0, gradSum = 0, hessSum = 0;
@@ -200,6 +233,7 @@ function createBoostingEngine(init) {
           loss += lw * g * g;
         }
         weight += lw;
+        if (resetRows === 1) rows[r] = r;
         if (write === 1) {
           const w = gradWeights[r];
           g *= w; h *= w;
@@ -226,7 +260,9 @@ function createBoostingEngine(init) {
         const out = (owner === -1 ? me * ${FIND_CAPACITY} + q : q) * ${RESULT_WIDTH};
         find(slots[commands[at + 1]], findInputs[2 * q], findInputs[2 * q + 1], out, fBegin, fEnd);
       } else if (op === ${OP_SPLIT}) splitJob(commands[at + 1], fBegin, fEnd);
-      else if (op === ${OP_GRADIENTS}) gradients(commands[at + 1], commands[at + 2]);
+      else if (op === ${OP_GRADIENTS}) gradients(commands[at + 1], commands[at + 2], commands[at + 3]);
+      else if (op === ${OP_PARTITION_PART}) partitionPart(commands[at + 1]);
+      else if (op === ${OP_LEAVES}) addLeaves(commands[at + 1], commands[at + 2]);
     }
   }
 
@@ -278,6 +314,13 @@ interface Engine {
   partition(begin: number, end: number, column: number, leftMax: number, missing: number, missingLeft: number): number;
 }
 
+/** A leaf's rows rowIndex[begin..end) and the value added to their margins. */
+export interface LeafRange {
+  readonly begin: number;
+  readonly end: number;
+  readonly value: number;
+}
+
 type EngineFactory = (init: EngineInit) => Engine;
 
 interface EngineInit extends EngineData {
@@ -289,6 +332,8 @@ interface EngineInit extends EngineData {
   readonly results: Float64Array;
   readonly jobs: Int32Array;
   readonly jobMiddles: Int32Array;
+  readonly partLefts: Int32Array;
+  readonly leaves: Float64Array;
   readonly featureBegin: number;
   readonly featureEnd: number;
 }
@@ -320,6 +365,8 @@ export interface EngineData {
   readonly lambda: number;
   readonly alpha: number;
   readonly minChildWeight: number;
+  /** Most leaves a tree can have (for addLeaves()). */
+  readonly maxLeaves: number;
 }
 
 /** A node split run whole by one engine; rows with bin <= leftMax go left, missing ones per missingLeft. */
@@ -371,12 +418,16 @@ function localEngineFactory(): EngineFactory {
  * caller through allocateSlot()/releaseSlot().
  */
 export class BoostingEngines {
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (2 + 2 * 64)));
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (2 + 2 * MAX_ENGINES)));
   private readonly commands = new Int32Array(new SharedArrayBuffer(4 * COMMAND_WIDTH * COMMAND_CAPACITY));
   private readonly findInputs = new Float64Array(new SharedArrayBuffer(8 * 2 * FIND_CAPACITY));
   private readonly jobs = new Int32Array(new SharedArrayBuffer(4 * JOB_WIDTH * MAX_SPLITS_PER_BATCH));
   private readonly jobMiddles = new Int32Array(new SharedArrayBuffer(4 * MAX_SPLITS_PER_BATCH));
   private nJobs = 0;
+  private readonly partLefts: Int32Array;
+  private leaves: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private rowIndex: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private scratch: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   private readonly results: Float64Array;
   private blockSums: Float64Array = new Float64Array(0);
   private readonly ports: MessagePort[] = [];
@@ -397,6 +448,7 @@ export class BoostingEngines {
     private readonly workers: readonly Worker[],
   ) {
     this.results = new Float64Array(new SharedArrayBuffer(8 * RESULT_WIDTH * FIND_CAPACITY * nEngines));
+    this.partLefts = new Int32Array(new SharedArrayBuffer(4 * MAX_SPLITS_PER_BATCH * nEngines));
   }
 
   /**
@@ -404,7 +456,7 @@ export class BoostingEngines {
    * data; attach() hands them the data.
    */
   static start(nThreads: number, nCols: number): BoostingEngines {
-    const nEngines = Math.max(1, Math.min(nThreads, nCols, 64));
+    const nEngines = Math.max(1, Math.min(nThreads, nCols, MAX_ENGINES));
     const workers: Worker[] = [];
     for (let w = 1; w < nEngines; w++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -425,6 +477,9 @@ export class BoostingEngines {
     this.blockSums = new Float64Array(new SharedArrayBuffer(8 * 4 * nBlocks));
     this.histogramSize = 2 * data.binOffset[data.nCols];
     this.shared = this.workers.length > 0;
+    this.rowIndex = data.rowIndex;
+    this.scratch = data.scratch;
+    this.leaves = new Float64Array(this.shared ? new SharedArrayBuffer(8 * 3 * data.maxLeaves) : new ArrayBuffer(8 * 3 * data.maxLeaves));
     const init = (e: number): EngineInit => ({
       ...data,
       blockSums: this.blockSums,
@@ -435,6 +490,8 @@ export class BoostingEngines {
       results: this.results,
       jobs: this.jobs,
       jobMiddles: this.jobMiddles,
+      partLefts: this.partLefts,
+      leaves: this.leaves,
       featureBegin: Math.floor((e * data.nCols) / this.nEngines),
       featureEnd: Math.floor(((e + 1) * data.nCols) / this.nEngines),
     });
@@ -510,6 +567,58 @@ export class BoostingEngines {
     return this.jobMiddles[index];
   }
 
+  /**
+   * Queues the partition of rowIndex[begin..end) (see SplitJob) split by rows over all the
+   * engines; returns its number for finishPartition() after the flush.
+   */
+  queuePartition(begin: number, end: number, column: number, leftMax: number, missingBin: number, missingLeft: boolean): number {
+    if (this.nJobs === MAX_SPLITS_PER_BATCH) throw new RangeError(`more than ${MAX_SPLITS_PER_BATCH} split jobs in one batch`);
+    const index = this.nJobs++;
+    this.jobs.set([begin, end, column, leftMax, missingBin, missingLeft ? 1 : 0], JOB_WIDTH * index);
+    this.push(OP_PARTITION_PART, index, 0, 0, -1);
+    return index;
+  }
+
+  /**
+   * After the flush, joins the engines' parts of a queued partition into one stable
+   * partition (the left rows of every part in order, then the right rows); returns where the
+   * right rows start.
+   */
+  finishPartition(index: number): number {
+    const at = JOB_WIDTH * index;
+    const begin = this.jobs[at];
+    const n = this.jobs[at + 1] - begin;
+    const rows = this.rowIndex;
+    const partBegin = (e: number): number => begin + Math.floor((e * n) / this.nEngines);
+    let to = begin;
+    for (let e = 0; e < this.nEngines; e++) {
+      const from = partBegin(e);
+      const nLeft = this.partLefts[index * this.nEngines + e];
+      if (from !== to) rows.copyWithin(to, from, from + nLeft);
+      to += nLeft;
+    }
+    const middle = to;
+    for (let e = 0; e < this.nEngines; e++) {
+      const from = partBegin(e);
+      const nRight = partBegin(e + 1) - from - this.partLefts[index * this.nEngines + e];
+      rows.set(this.scratch.subarray(from, from + nRight), to);
+      to += nRight;
+    }
+    return middle;
+  }
+
+  /** Adds each leaf's value to the margins of its rows, rowIndex[0..count) shared by all engines; runs queued commands first. */
+  addLeaves(leaves: readonly LeafRange[], count: number): void {
+    if (leaves.length * 3 > this.leaves.length) throw new RangeError(`more than ${this.leaves.length / 3} leaves in one tree`);
+    leaves.forEach((leaf, l) => {
+      this.leaves[3 * l] = leaf.begin;
+      this.leaves[3 * l + 1] = leaf.end;
+      this.leaves[3 * l + 2] = leaf.value;
+    });
+    this.push(OP_LEAVES, leaves.length, count, 0, -1);
+    this.flush();
+  }
+
   /** Partitions rowIndex[begin..end) now, on the calling thread (see SplitJob); returns where the right rows start. */
   partition(begin: number, end: number, column: number, leftMax: number, missingBin: number, missingLeft: boolean): number {
     return this.engine().partition(begin, end, column, leftMax, missingBin, missingLeft ? 1 : 0);
@@ -538,10 +647,10 @@ export class BoostingEngines {
   /**
    * Runs queued commands, then computes at the current margins, when `withLoss`, the training
    * metric's sums (lossSum is 0 otherwise) and, when `write`, every row's gradient and
-   * hessian with their sums.
+   * hessian with their sums. With `resetRows`, rowIndex becomes 0, 1, ..., nRows - 1.
    */
-  gradients(write: boolean, withLoss: boolean): GradientSums {
-    this.push(OP_GRADIENTS, write ? 1 : 0, withLoss ? 1 : 0, 0, -1);
+  gradients(write: boolean, withLoss: boolean, resetRows = false): GradientSums {
+    this.push(OP_GRADIENTS, write ? 1 : 0, withLoss ? 1 : 0, resetRows ? 1 : 0, -1);
     this.flush();
     const b = this.blockSums;
     let lossSum = 0;

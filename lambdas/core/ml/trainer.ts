@@ -10,12 +10,12 @@
  * best round and drops the trees after it.
  */
 import { binFeatures, binTrainingFeatures, type FeatureMatrix } from './binning';
-import { BoostingEngines, type GradientSums } from './boosting-engine';
+import { BoostingEngines } from './boosting-engine';
 import type { FeatureSpec, GbdtModel, Objective, Tree } from './model';
 import { TrainingAbortedError, TrainingInputError } from './training-errors';
 import { baseMargin, evalMetric, metricFromSums, metricValue, type EvalMetric } from './training-objective';
 import { resolveTrainingParams, type ResolvedTrainingParams, type TrainingParams } from './training-params';
-import { TreeGrower, addLeavesToMargins, addTreeToMargins } from './tree-grower';
+import { TreeGrower, addTreeToMargins, leafRanges } from './tree-grower';
 
 export type { FeatureMatrix } from './binning';
 export { TrainingAbortedError, TrainingInputError } from './training-errors';
@@ -127,6 +127,7 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
       lambda: p.lambda,
       alpha: p.alpha,
       minChildWeight: p.minChildWeight,
+      maxLeaves: leafBound(p, nRows),
     });
     const grower = new TreeGrower(engines, cuts, p);
     const validationMargins = validation && new Float64Array(validation.labels.length).fill(margin);
@@ -139,16 +140,19 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
     let bestIteration = 0;
     let stoppedEarly = false;
     const withLoss = options.trainingLoss !== false;
-    let sums = engines.gradients(true, false);
+    // Without row subsampling every tree starts from all rows in order, which the gradient
+    // pass puts back into the row index.
+    const resetRows = p.subsample === 1;
+    let sums = engines.gradients(true, false, resetRows);
     for (let round = 0; round < p.nEstimators; round++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) throw new TrainingAbortedError(round);
 
-      const sample = p.subsample < 1 ? sampleRows(random, p.subsample, gradHess, rowIndex) : allRows(rowIndex, sums);
+      const sample = resetRows ? { count: nRows, gradSum: sums.gradSum, hessSum: sums.hessSum } : sampleRows(random, p.subsample, gradHess, rowIndex);
       sampleFeatures(random, p.colsampleByTree, featureActive);
       const grown = grower.grow(sample.count, sample.gradSum, sample.hessSum);
       trees.push(grown.tree);
-      if (sample.count === nRows) addLeavesToMargins(grown, rowIndex, margins);
+      if (sample.count === nRows) engines.addLeaves(leafRanges(grown), nRows);
       else addTreeToMargins(grown, binned, margins);
 
       let validationValue: number | undefined;
@@ -164,7 +168,7 @@ export async function trainGbdt(input: TrainingInput, params: TrainingParams = {
       // The next round's gradients come with the training metric at the current margins.
       const last = stoppedEarly || round === p.nEstimators - 1;
       let trainValue: number | undefined;
-      if (withLoss || !last) sums = engines.gradients(!last, withLoss);
+      if (withLoss || !last) sums = engines.gradients(!last, withLoss, resetRows && !last);
       if (withLoss) {
         trainValue = metricFromSums(objective, sums.lossSum, sums.weightSum);
         trainLoss.push(trainValue);
@@ -226,10 +230,12 @@ interface RowSample {
   readonly hessSum: number;
 }
 
-/** Every row in order; the engines already summed their gradients. */
-function allRows(rowIndex: Uint32Array, sums: GradientSums): RowSample {
-  for (let r = 0; r < rowIndex.length; r++) rowIndex[r] = r;
-  return { count: rowIndex.length, gradSum: sums.gradSum, hessSum: sums.hessSum };
+/** The most leaves a tree can have: 2^maxDepth (depthwise), maxLeaves when set, and the rows. */
+function leafBound(p: ResolvedTrainingParams, nRows: number): number {
+  let bound = nRows;
+  if (p.maxDepth > 0) bound = Math.min(bound, 2 ** p.maxDepth);
+  if (p.maxLeaves > 0) bound = Math.min(bound, p.maxLeaves);
+  return Math.max(1, bound);
 }
 
 /** Puts a seeded Bernoulli sample of the rows at the front of rowIndex. */

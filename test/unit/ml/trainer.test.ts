@@ -390,6 +390,35 @@ describe('trainGbdt: determinism', () => {
     expect(three.report.trainLoss).toEqual(one.report.trainLoss);
   });
 
+  it.each<[string, TrainingParams]>([
+    ['depthwise', { nEstimators: 5, maxDepth: 5, colsampleByTree: 0.8, seed: 3 }],
+    ['lossguide', { nEstimators: 5, growPolicy: 'lossguide', maxDepth: 0, maxLeaves: 24, seed: 3 }],
+  ])('trains the identical model with 1, 2 and 3 threads when engines share large nodes by rows (%s)', async (_, shape) => {
+    // Prepare: all 20,000 rows in every tree (no row sampling), so nodes above 8,192 rows are
+    // partitioned in parts by every engine, the engines add the leaves to the margins and
+    // put the row index back in order
+    const input = synthetic('binary:logistic', 20_000, 5, 23, 0.05);
+    input.features.values.forEach((_, i) => {
+      if (i % 7 === 0) (input.features.values as Float32Array)[i] = NaN;
+    });
+
+    // Act
+    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
+    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
+    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+
+    // Assess
+    expect(three.report.threads).toBe(3);
+    expect(one.model.trees[0].left.length).toBeGreaterThan(15);
+    expect(modelJson(two.model)).toBe(modelJson(one.model));
+    expect(modelJson(three.model)).toBe(modelJson(one.model));
+    expect(three.report.trainLoss).toEqual(one.report.trainLoss);
+    const margins = predictBatch(one.model, input.features.values, 20_000).margins;
+    let loss = 0;
+    margins.forEach((m, r) => (loss += Math.max(m, 0) - input.labels[r] * m + Math.log1p(Math.exp(-Math.abs(m)))));
+    expect(one.report.trainLoss.at(-1)).toBeCloseTo(loss / 20_000, 9);
+  });
+
   it('trains a different model from another seed when sampling', async () => {
     // Prepare
     const input = synthetic('binary:logistic', 1000, 6, 12);
