@@ -69,6 +69,8 @@ export const DEFAULT_MAX_BIN = 256;
 const MAX_MAX_BIN = 65535;
 const FLOAT32_MAX = 3.4028234663852886e38;
 const MISSING = 0xffffffff;
+/** Columns copied out of the row-major input at a time. */
+const COLUMN_GROUP = 8;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -124,14 +126,22 @@ export function binTrainingFeatures(
   const groupWeight = new Float64Array(nRows);
   const groupBin = new Uint32Array(nRows);
 
+  // Columns are read from the row-major input a group at a time into a column-major copy:
+  // reading one value per row strides over the whole matrix for every column (a third of
+  // the binning time, measured), a group reads each row's neighbouring values at once.
+  const groupWidth = Math.min(nCols, COLUMN_GROUP);
+  const group = values instanceof Float32Array ? new Float32Array(groupWidth * nRows) : new Float64Array(groupWidth * nRows);
   for (let c = 0; c < nCols; c++) {
+    const inGroup = c % groupWidth;
+    if (inGroup === 0) copyColumns(values, nCols, c, Math.min(groupWidth, nCols - c), group, nRows);
+    const columnValues = group.subarray(inGroup * nRows, (inGroup + 1) * nRows);
     const spec = specs[c];
     const coded = spec.type !== 'float';
     const maxCode = spec.type === 'boolean' ? 1 : Infinity;
     let k = 0;
     let min = Infinity;
     for (let r = 0; r < nRows; r++) {
-      const x = values[r * nCols + c];
+      const x = columnValues[r];
       if (x !== x) {
         rowBin[r] = MISSING;
         continue;
@@ -212,6 +222,13 @@ export function binFeatures(
     }
   }
   return { nRows, nCols, bins, columns };
+}
+
+/** Copies columns first..first+width-1 of a row-major matrix column-major into `into`. */
+function copyColumns(values: Float32Array | Float64Array, nCols: number, first: number, width: number, into: Float32Array | Float64Array, nRows: number): void {
+  for (let r = 0, at = first; r < nRows; r++, at += nCols) {
+    for (let g = 0; g < width; g++) into[g * nRows + r] = values[at + g];
+  }
 }
 
 /** Column-major to row-major, in blocks of rows so the written block stays in cache. */

@@ -155,6 +155,31 @@ describe('binTrainingFeatures', () => {
     expect(binned.bins[(nRows - 1) * nCols + nCols - 1]).toBe(cuts.binOffset[nCols - 1] + 300);
   });
 
+  it.each(['f32', 'f64'] as const)('bins every column of a wide %s matrix as it bins that column alone', (array) => {
+    // Prepare: 19 columns (groups of 8 columns are copied out of the input at a time, the
+    // last group partial), each with its own scale, ties and missing values
+    const nRows = 700;
+    const nCols = 19;
+    const values = (array === 'f32' ? new Float32Array(nRows * nCols) : new Float64Array(nRows * nCols)).map((_, i) => {
+      const r = Math.floor(i / nCols);
+      const c = i % nCols;
+      return (r * 7 + c * 13) % 11 === 0 ? NaN : Math.round(Math.sin(r * (c + 1)) * 50 * (c + 1)) / 7;
+    });
+    const specs = Array.from({ length: nCols }, (_, c): FeatureSpec => ({ name: `c${c}`, column: `c${c}`, type: 'float' }));
+
+    // Act
+    const { cuts, binned } = binTrainingFeatures({ values, nRows, nCols }, specs, { maxBin: 40 });
+
+    // Assess
+    for (let c = 0; c < nCols; c++) {
+      const alone = column(Array.from({ length: nRows }, (_, r) => values[r * nCols + c]), 'float', array);
+      const single = binTrainingFeatures(alone.matrix, alone.specs, { maxBin: 40 });
+      expect(cuts.thresholds[c]).toEqual(single.cuts.thresholds[0]);
+      const bins = Array.from({ length: nRows }, (_, r) => binned.bins[r * nCols + c] - cuts.binOffset[c]);
+      expect(bins).toEqual(localBins(single.binned.bins, 0));
+    }
+  });
+
   it('allocates the bin matrix on a SharedArrayBuffer when asked', () => {
     // Prepare
     const { matrix, specs } = column([1, 2, 3]);
