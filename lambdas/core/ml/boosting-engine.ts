@@ -146,18 +146,9 @@ function createBoostingEngine(init) {
   }
 
   // Stable partition of rows[begin..end) on one column; returns where the right rows start.
-  // Branch-free: the side is a coin flip per row, and mispredicted branches cost more than
-  // writing every row to both places and advancing one cursor.
   function partition(begin, end, column, leftMax, missing, missingLeft) {
-    const base = column * nRows;
-    let nLeft = begin, nRight = begin;
-    for (let i = begin; i < end; i++) {
-      const r = rows[i], b = columns[base + r];
-      const left = (((leftMax - b) >>> 31) ^ 1) | ((((b ^ missing) - 1) >>> 31) & missingLeft);
-      rows[nLeft] = r; scratch[nRight] = r;
-      nLeft += left; nRight += left ^ 1;
-    }
-    for (let i = begin, j = nLeft; i < nRight; i++, j++) rows[j] = scratch[i];
+    const nLeft = splitRows(begin, end, column, leftMax, missing, missingLeft);
+    for (let i = begin, j = nLeft, stop = begin + end - nLeft; i < stop; i++, j++) rows[j] = scratch[i];
     return nLeft;
   }
 
@@ -166,15 +157,24 @@ function createBoostingEngine(init) {
   function partitionPart(job) {
     const at = ${JOB_WIDTH} * job, begin = jobs[at], n = jobs[at + 1] - begin;
     const partBegin = begin + Math.floor((me * n) / engineCount), partEnd = begin + Math.floor(((me + 1) * n) / engineCount);
-    const base = jobs[at + 2] * nRows, leftMax = jobs[at + 3], missing = jobs[at + 4], missingLeft = jobs[at + 5];
-    let nLeft = partBegin, nRight = partBegin;
-    for (let i = partBegin; i < partEnd; i++) {
+    const nLeft = splitRows(partBegin, partEnd, jobs[at + 2], jobs[at + 3], jobs[at + 4], jobs[at + 5]);
+    partLefts[job * engineCount + me] = nLeft - partBegin;
+  }
+
+  // Moves the left rows of rows[begin..end) to its front, in order, and the right rows to
+  // scratch[begin..], in order; returns where the left rows end. Branch-free: the side is a
+  // coin flip per row, and mispredicted branches cost more than writing every row to both
+  // places and advancing one cursor.
+  function splitRows(begin, end, column, leftMax, missing, missingLeft) {
+    const base = column * nRows;
+    let nLeft = begin, nRight = begin;
+    for (let i = begin; i < end; i++) {
       const r = rows[i], b = columns[base + r];
       const left = (((leftMax - b) >>> 31) ^ 1) | ((((b ^ missing) - 1) >>> 31) & missingLeft);
       rows[nLeft] = r; scratch[nRight] = r;
       nLeft += left; nRight += left ^ 1;
     }
-    partLefts[job * engineCount + me] = nLeft - partBegin;
+    return nLeft;
   }
 
   // Adds leaf values to the margins of this engine's share of rowIndex[0..count); leaves
