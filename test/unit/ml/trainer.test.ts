@@ -419,6 +419,36 @@ describe('trainGbdt: determinism', () => {
     expect(one.report.trainLoss.at(-1)).toBeCloseTo(loss / 20_000, 9);
   });
 
+  it('sums every node of a 60,000-row regression exactly, with 1, 2 and 3 threads', async () => {
+    // Prepare: splits near the middle of x0, then of x1, so with two engines the root and
+    // the larger first-level node are shared and the other first-level node (about 30,000
+    // rows) goes whole to one engine
+    const input = synthetic('reg:squarederror', 60_000, 3, 29);
+    const x = input.features.values;
+    input.labels.forEach((_, r) => ((input.labels as Float64Array)[r] = 3 * Number(x[3 * r] > 0) + Number(x[3 * r + 1] > 0) + 0.1 * x[3 * r + 2]));
+    const shape: TrainingParams = { nEstimators: 3, maxDepth: 3 };
+
+    // Act
+    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
+    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
+    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+
+    // Assess: squared error gives every row hessian 1, so every node's cover (histogram
+    // sums) is exactly the number of rows that reach it
+    const tree = two.model.trees[0];
+    expect(tree.cover[1]).toBeGreaterThan(2 * 8192);
+    const reach = new Array<number>(tree.left.length).fill(0);
+    for (let r = 0; r < 60_000; r++) {
+      for (let node = 0; node !== -1; node = x[3 * r + tree.feature[node]] < tree.threshold[node] ? tree.left[node] : tree.right[node]) {
+        reach[node]++;
+        if (tree.left[node] === -1) break;
+      }
+    }
+    expect(Array.from(tree.cover)).toEqual(reach);
+    expect(modelJson(two.model)).toBe(modelJson(one.model));
+    expect(modelJson(three.model)).toBe(modelJson(one.model));
+  });
+
   it('trains a different model from another seed when sampling', async () => {
     // Prepare
     const input = synthetic('binary:logistic', 1000, 6, 12);
