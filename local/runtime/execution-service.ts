@@ -6,11 +6,13 @@
  *
  * Where aws-local-stepfunctions 3.0.0 departs from the service, the service wins here:
  * - a Task without TimeoutSeconds is unbounded in the service but 60 s in the engine, so such
- *   Tasks get the longest timeout a Node timer allows (about 24.8 days);
- * - `$$.Execution.StartTime` is set by the engine when it starts (the same instant as the
- *   ExecutionStarted event this service reports as startDate).
- * Known engine limits that remain: inside a Map iteration or Parallel branch the engine sets
- * `$$.Execution.Input` and `$$.Execution.StartTime` to the iteration's own input and start time.
+ *   Tasks get the longest timeout a Node timer allows (about 24.8 days).
+ * Known engine limits that remain:
+ * - the engine reads the clock twice as it starts, once for the ExecutionStarted event (this
+ *   service's startDate) and once for `$$.Execution.StartTime`, which can be a millisecond or
+ *   more later (the service gives both the same instant);
+ * - inside a Map iteration or Parallel branch the engine sets `$$.Execution.Input` and
+ *   `$$.Execution.StartTime` to the iteration's own input and start time.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
