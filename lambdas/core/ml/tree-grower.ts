@@ -193,16 +193,10 @@ export class TreeGrower {
   private partitionShared(nodes: readonly Node[]): Map<Node, number> {
     const middles = new Map<Node, number>();
     const here = this.engines.threads === 1 ? nodes : nodes.filter((node) => rowsOf(node) < PARALLEL_PARTITION_ROWS);
-    for (const node of here) {
-      const split = node.candidate as SplitCandidate;
-      middles.set(node, this.engines.partition(node.begin, node.end, split.feature, this.leftMax(split), this.missing(split), split.defaultLeft));
-    }
+    for (const node of here) middles.set(node, this.engines.partition(...this.partitionArgs(node)));
     const parallel = nodes.filter((node) => !middles.has(node));
     if (parallel.length === 0) return middles;
-    const queued = parallel.map((node) => {
-      const split = node.candidate as SplitCandidate;
-      return this.engines.queuePartition(node.begin, node.end, split.feature, this.leftMax(split), this.missing(split), split.defaultLeft);
-    });
+    const queued = parallel.map((node) => this.engines.queuePartition(...this.partitionArgs(node)));
     this.engines.flush();
     parallel.forEach((node, i) => middles.set(node, this.engines.finishPartition(queued[i])));
     return middles;
@@ -301,6 +295,12 @@ export class TreeGrower {
       load[e] += cost[i];
     }
     return owners;
+  }
+
+  /** begin, end, column, leftMax, missing bin, missing left: a node's partition on its candidate split. */
+  private partitionArgs(node: Node): [number, number, number, number, number, boolean] {
+    const split = node.candidate as SplitCandidate;
+    return [node.begin, node.end, split.feature, this.leftMax(split), this.missing(split), split.defaultLeft];
   }
 
   private leftMax(split: SplitCandidate): number {
