@@ -554,10 +554,7 @@ export class BoostingEngines {
 
   /** Queues a split job on one engine; returns its number for jobMiddle() after the flush. */
   splitJob(job: SplitJob, owner: number): number {
-    if (this.nJobs === MAX_SPLITS_PER_BATCH) throw new RangeError(`more than ${MAX_SPLITS_PER_BATCH} split jobs in one batch`);
-    const index = this.nJobs++;
-    const values = [job.begin, job.end, job.column, job.leftMax, job.missingBin, job.missingLeft ? 1 : 0, job.parentSlot, job.newSlot, job.leftTicket, job.rightTicket];
-    this.jobs.set(values, JOB_WIDTH * index);
+    const index = this.addJob([job.begin, job.end, job.column, job.leftMax, job.missingBin, job.missingLeft ? 1 : 0, job.parentSlot, job.newSlot, job.leftTicket, job.rightTicket]);
     this.push(OP_SPLIT, index, 0, 0, owner);
     return index;
   }
@@ -572,9 +569,7 @@ export class BoostingEngines {
    * engines; returns its number for finishPartition() after the flush.
    */
   queuePartition(begin: number, end: number, column: number, leftMax: number, missingBin: number, missingLeft: boolean): number {
-    if (this.nJobs === MAX_SPLITS_PER_BATCH) throw new RangeError(`more than ${MAX_SPLITS_PER_BATCH} split jobs in one batch`);
-    const index = this.nJobs++;
-    this.jobs.set([begin, end, column, leftMax, missingBin, missingLeft ? 1 : 0], JOB_WIDTH * index);
+    const index = this.addJob([begin, end, column, leftMax, missingBin, missingLeft ? 1 : 0]);
     this.push(OP_PARTITION_PART, index, 0, 0, -1);
     return index;
   }
@@ -687,6 +682,14 @@ export class BoostingEngines {
   private engine(): Engine {
     if (this.local === undefined) throw new Error('BoostingEngines.attach() must run first');
     return this.local;
+  }
+
+  /** Stores a job's ints (see JOB_WIDTH) for this batch; returns its number. */
+  private addJob(values: readonly number[]): number {
+    if (this.nJobs === MAX_SPLITS_PER_BATCH) throw new RangeError(`more than ${MAX_SPLITS_PER_BATCH} split jobs in one batch`);
+    const index = this.nJobs++;
+    this.jobs.set(values, JOB_WIDTH * index);
+    return index;
   }
 
   private push(op: number, a: number, b: number, c: number, owner: number): void {
