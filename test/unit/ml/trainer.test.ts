@@ -8,6 +8,7 @@ import {
   type TrainingInput,
   type TrainingParams,
   type TrainingProgress,
+  type TrainingResult,
 } from '../../../lambdas/core/ml/trainer';
 
 /** A seeded generator (mulberry32), so every data set here is the same on every run. */
@@ -333,6 +334,13 @@ describe('trainGbdt: weights', () => {
   });
 });
 
+/** The same training once per thread count, one after another. */
+async function trainWithThreads(input: TrainingInput, shape: TrainingParams, threads: readonly number[]): Promise<TrainingResult[]> {
+  const results: TrainingResult[] = [];
+  for (const nThreads of threads) results.push(await trainGbdt(input, { ...shape, nThreads }));
+  return results;
+}
+
 describe('trainGbdt: determinism', () => {
   const params: TrainingParams = { nEstimators: 15, maxDepth: 4, subsample: 0.7, colsampleByTree: 0.6, seed: 11 };
 
@@ -359,9 +367,7 @@ describe('trainGbdt: determinism', () => {
     });
 
     // Act
-    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
-    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
-    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+    const [one, two, three] = await trainWithThreads(input, shape, [1, 2, 3]);
 
     // Assess
     expect(two.report.threads).toBe(2);
@@ -379,9 +385,7 @@ describe('trainGbdt: determinism', () => {
     const shape: TrainingParams = { ...params, nEstimators: 8, maxDepth: 6 };
 
     // Act
-    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
-    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
-    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+    const [one, two, three] = await trainWithThreads(input, shape, [1, 2, 3]);
 
     // Assess
     expect(three.report.threads).toBe(3);
@@ -403,9 +407,7 @@ describe('trainGbdt: determinism', () => {
     });
 
     // Act
-    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
-    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
-    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+    const [one, two, three] = await trainWithThreads(input, shape, [1, 2, 3]);
 
     // Assess
     expect(three.report.threads).toBe(3);
@@ -429,9 +431,7 @@ describe('trainGbdt: determinism', () => {
     const shape: TrainingParams = { nEstimators: 3, maxDepth: 3 };
 
     // Act
-    const one = await trainGbdt(input, { ...shape, nThreads: 1 });
-    const two = await trainGbdt(input, { ...shape, nThreads: 2 });
-    const three = await trainGbdt(input, { ...shape, nThreads: 3 });
+    const [one, two, three] = await trainWithThreads(input, shape, [1, 2, 3]);
 
     // Assess: squared error gives every row hessian 1, so every node's cover (histogram
     // sums) is exactly the number of rows that reach it
