@@ -8,7 +8,9 @@
  * items untouched); delete every artifact version; delete the items; record one
  * `project.deleted` audit entry; check again. The audit trail itself is kept. Running it again
  * finishes an interrupted deletion: with the deployment already removed, the plan holds only the
- * data left, and with no data left either there is nothing to delete (an error).
+ * data left. With no data left either, a run whose audit write failed is finished by recording
+ * the entry alone (the project's newest audit entry is not `project.deleted`); otherwise there is
+ * nothing to delete (an error).
  */
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -42,6 +44,11 @@ export interface AwsProjectDeletionPlan extends ProjectDeletionPlan {
   readonly artifacts: ProjectDeletionPlan['artifacts'] & { readonly objectVersions: number; readonly deleteMarkers: number };
   /** Besides the audit trail: the stack resources whose DeletionPolicy keeps them (the project's log groups). */
   readonly retained: ProjectDeletionPlan['retained'] & { readonly resources: readonly StackResource[] };
+  /**
+   * Set when the deployment and data are gone but the audit trail does not end in `project.deleted`
+   * (an earlier run's audit write failed): the deletion only records that entry. The trail's newest entry.
+   */
+  readonly auditOnly?: { readonly newestAction: string; readonly newestAt: string };
 }
 
 export interface AwsProjectDeletionResult extends ProjectDeletionResult {
@@ -89,9 +96,14 @@ export async function planAwsProjectDeletion(project: string, context: AwsProjec
     blockers.push(...scanned.dependents.map((d) => `${table} item ${d} (not the project's) refers to ${prefix}`));
     items[table] = PARTITIONED_TABLES.has(table) ? (await queryPartition(context, table, project, consistentRead)).length : scanned.owned.length;
   }
-  const auditEntries = (await queryAuditTrail({ project }, auditStore(context))).length;
+  // Newest first.
+  const audit = await queryAuditTrail({ project }, auditStore(context));
+  const auditEntries = audit.length;
+  let auditOnly: AwsProjectDeletionPlan['auditOnly'];
   if (deployment.kind === 'removed' && listing.versions.length === 0 && Object.values(items).every((n) => n === 0)) {
-    throw new Error(nothingToDelete(project, deployment, context, prefix, auditEntries));
+    const newest = audit[0];
+    if (newest === undefined || newest.action === 'project.deleted') throw new Error(nothingToDelete(project, deployment, context, prefix, auditEntries));
+    auditOnly = { newestAction: newest.action, newestAt: newest.at };
   }
 
   return {
@@ -106,6 +118,7 @@ export async function planAwsProjectDeletion(project: string, context: AwsProjec
     account: context.caller.account,
     caller: context.caller.arn,
     deployment,
+    ...(auditOnly ? { auditOnly } : {}),
   };
 }
 
@@ -174,6 +187,7 @@ export async function deleteAwsProject(plan: AwsProjectDeletionPlan, context: Aw
           retainedResources: countByType(plan.retained.resources),
           artifacts: { bucket: platform.artifactBucket, prefix: plan.artifacts.prefix, versionsDeleted: artifactsDeleted, bytes, errors: artifactErrors.length },
           items: itemsDeleted,
+          ...(plan.auditOnly ? { onlyAuditEntryWasMissing: true } : {}),
           ...(failures.length > 0 ? { failures: [...failures] } : {}),
         },
       },
@@ -243,7 +257,7 @@ function nothingToDelete(project: string, deployment: Extract<ProjectDeployment,
   const looked =
     `Service Catalog has no provisioned product named ${deployment.provisionedProductName} (that you can see), CloudFormation has no stack named ${deployment.stackName}, ` +
     `and there is no object version or delete marker under s3://${context.platform.artifactBucket}/${prefix} and no item of ${project} in the ${PROJECT_ITEM_TABLES.join(', ')} tables`;
-  const audit = auditEntries > 0 ? `; the audit trail, which a deletion keeps, holds ${auditEntries} entries of ${project}: it existed here and looks deleted already` : '';
+  const audit = auditEntries > 0 ? `; the audit trail, which a deletion keeps, holds ${auditEntries} entries of ${project}, the newest recording its deletion: it was deleted already` : '';
   return `project ${project} is neither deployed nor has data left in ${context.region}: nothing to delete. ${looked}${audit}. Check the name for a typo, and the region (--region).`;
 }
 

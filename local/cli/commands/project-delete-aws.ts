@@ -97,8 +97,14 @@ export function formatAwsDeletionPlan(plan: AwsProjectDeletionPlan): string {
 function planHeadline(plan: AwsProjectDeletionPlan, deployment: ProjectDeployment): string {
   const account = `AWS account ${plan.account} (${plan.region})`;
   switch (deployment.kind) {
-    case 'removed':
-      return `Project ${plan.project} is already removed from ${account}: Service Catalog has no provisioned product named ${deployment.provisionedProductName}, and CloudFormation has no stack named ${deployment.stackName}. Only its remaining data will be deleted:`;
+    case 'removed': {
+      const gone = `Project ${plan.project} is already removed from ${account}: Service Catalog has no provisioned product named ${deployment.provisionedProductName}, and CloudFormation has no stack named ${deployment.stackName}.`;
+      if (plan.auditOnly) {
+        const { newestAction, newestAt } = plan.auditOnly;
+        return `${gone} No data is left either, but its audit trail ends in ${newestAction} (${newestAt}), not project.deleted: an earlier deletion did not record its entry. Only the project.deleted audit entry will be recorded:`;
+      }
+      return `${gone} Only its remaining data will be deleted:`;
+    }
     case 'service-catalog': {
       const stack = deployment.stack.status === 'DELETE_COMPLETE' ? `its stack ${deployment.stack.stackName} already deleted` : `stack ${deployment.stack.stackName}`;
       return `Deleting project ${plan.project} from ${account} removes (provisioned product ${deployment.provisionedProductName} ${deployment.provisionedProductId}, ${stack}, ${plan.resources.length} resources):`;
@@ -127,6 +133,7 @@ function resultHeadline(result: AwsProjectDeletionResult): string {
   const took = formatDuration(result.removal.elapsedMs);
   switch (deployment.kind) {
     case 'removed':
+      if (plan.auditOnly) return `Recorded the deletion of project ${plan.project} (its product/stack and data were already gone):`;
       return `Deleted the remaining data of project ${plan.project} (its product/stack was already removed):`;
     case 'service-catalog':
       return `Deleted project ${plan.project}: terminated provisioned product ${deployment.provisionedProductId} (record ${result.removal.recordId}, ${took}) with its ${plan.resources.length} resources;`;

@@ -102,9 +102,9 @@ function initialTables(): Record<keyof typeof TABLES, Item[]> {
       { pk: 'FG#vitals#ENTITY#p1', sk: 'VERSION#000001', features: { hr: 70 } },
     ],
     audit: [
-      { pk: 'PROJECT#adherence', sk: 'AUDIT#2026-03-01T08:00:00.000Z#a1', event: { id: 'a1', action: 'project.created' } },
-      { pk: 'PROJECT#adherence', sk: 'AUDIT#2026-03-01T09:00:00.000Z#a2', event: { id: 'a2', action: 'model.promoted' } },
-      { pk: 'PROJECT#keeper', sk: 'AUDIT#2026-03-01T08:30:00.000Z#k1', event: { id: 'k1', action: 'project.created' } },
+      { pk: 'PROJECT#adherence', sk: 'AUDIT#2026-03-01T08:00:00.000Z#a1', event: { id: 'a1', at: '2026-03-01T08:00:00.000Z', action: 'project.created' } },
+      { pk: 'PROJECT#adherence', sk: 'AUDIT#2026-03-01T09:00:00.000Z#a2', event: { id: 'a2', at: '2026-03-01T09:00:00.000Z', action: 'model.promoted' } },
+      { pk: 'PROJECT#keeper', sk: 'AUDIT#2026-03-01T08:30:00.000Z#k1', event: { id: 'k1', at: '2026-03-01T08:30:00.000Z', action: 'project.created' } },
     ],
   };
 }
@@ -158,6 +158,8 @@ export class FakeAws {
   stackStatus: string;
   /** FakeAwsOptions.deleteObjectsDenied, changeable (a permission granted between two runs). */
   deleteObjectsDenied: boolean;
+  /** Puts to the audit table fail (AccessDenied), as without dynamodb:PutItem on it; changeable. */
+  auditWriteDenied = false;
   /** DescribeRecord / DescribeStacks polls of the removal so far. */
   removalPolls = 0;
   private readonly options: FakeAwsOptions;
@@ -380,6 +382,7 @@ export class FakeAws {
       return page(matching, input.ExclusiveStartKey, 2);
     });
     documents.on(PutCommand).callsFake(({ TableName, Item }: { TableName: string; Item: Item }) => {
+      if (this.auditWriteDenied && TableName === TABLES.audit) throw Object.assign(new Error('User is not authorized to perform: dynamodb:PutItem'), { name: 'AccessDeniedException' });
       const table = tableOf(TableName);
       if (table.some((i) => i.pk === Item.pk && i.sk === Item.sk)) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
       table.push(structuredClone(Item));

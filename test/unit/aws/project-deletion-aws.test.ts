@@ -147,7 +147,7 @@ describe('planAwsProjectDeletion', () => {
 
     // Assess
     await expect(failure).rejects.toThrow(
-      `project adherence is neither deployed nor has data left in eu-west-1: nothing to delete. Service Catalog has no provisioned product named adherence (that you can see), CloudFormation has no stack named LuminaOps-adherence, and there is no object version or delete marker under s3://${BUCKET}/projects/adherence/ and no item of adherence in the registry, experiments, operations, featureStore tables; the audit trail, which a deletion keeps, holds 3 entries of adherence: it existed here and looks deleted already. Check the name for a typo, and the region (--region).`,
+      `project adherence is neither deployed nor has data left in eu-west-1: nothing to delete. Service Catalog has no provisioned product named adherence (that you can see), CloudFormation has no stack named LuminaOps-adherence, and there is no object version or delete marker under s3://${BUCKET}/projects/adherence/ and no item of adherence in the registry, experiments, operations, featureStore tables; the audit trail, which a deletion keeps, holds 3 entries of adherence, the newest recording its deletion: it was deleted already. Check the name for a typo, and the region (--region).`,
     );
     expect(world.writes()).toEqual(writes);
   });
@@ -444,6 +444,33 @@ describe('deleteAwsProject, run again after an earlier run removed the deploymen
     expect(result).toMatchObject({ artifactsDeleted: 6, itemsDeleted: { registry: 0, experiments: 0, operations: 0, featureStore: 0 }, failures: [], leftovers: [] });
     expect(world.objects.map((o) => o.key)).toEqual(['projects/keeper/config/training.json']);
     expect(mocks.serviceCatalog.commandCalls(TerminateProvisionedProductCommand)).toHaveLength(1);
+  });
+
+  it('records only the project.deleted entry when the earlier run deleted everything but could not write it; a third run finds nothing to do', async () => {
+    // Prepare: the first run removes the deployment, artifacts and items; its audit write is denied.
+    const { world, context } = await connect();
+    world.auditWriteDenied = true;
+    const first = await deleteAwsProject(await planAwsProjectDeletion('adherence', context), context, fakeDeps().deps);
+    expect(first.failures).toEqual(['recording the project.deleted audit entry: AccessDeniedException: User is not authorized to perform: dynamodb:PutItem']);
+    expect(first.auditEventId).toBeUndefined();
+    world.productExists = false;
+    world.stackStatus = 'DELETE_COMPLETE';
+    world.auditWriteDenied = false;
+    const entriesBefore = world.tables.audit.length;
+
+    // Act
+    const plan = await planAwsProjectDeletion('adherence', context);
+    const result = await deleteAwsProject(plan, context, fakeDeps().deps);
+
+    // Assess
+    expect(plan).toMatchObject({ deployment: { kind: 'removed' }, artifacts: { objectVersions: 0, deleteMarkers: 0 }, items: { registry: 0, experiments: 0, operations: 0, featureStore: 0 } });
+    expect(plan.auditOnly).toEqual({ newestAction: 'model.promoted', newestAt: '2026-03-01T09:00:00.000Z' });
+    expect(result).toMatchObject({ auditEventId: 'id-1', artifactsDeleted: 0, itemsDeleted: { registry: 0, experiments: 0, operations: 0, featureStore: 0 }, failures: [], leftovers: [] });
+    expect(world.tables.audit).toHaveLength(entriesBefore + 1);
+    expect(mocks.documents.commandCalls(PutCommand).at(-1)!.args[0].input.Item).toMatchObject({
+      event: { action: 'project.deleted', details: { deployment: { kind: 'removed', alreadyRemoved: true }, onlyAuditEntryWasMissing: true } },
+    });
+    await expect(planAwsProjectDeletion('adherence', context)).rejects.toThrow(/the newest recording its deletion: it was deleted already/);
   });
 
   it('lists a product that appeared under the name during the deletion as a leftover', async () => {

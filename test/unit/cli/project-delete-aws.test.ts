@@ -257,6 +257,40 @@ describe('lumina project delete --aws: run again after the product or stack is g
     expect(JSON.parse(cli.stdout())).toMatchObject({ deleted: true, plan: { deployment: { kind: 'removed' } }, removal: { elapsedMs: 0 }, artifactsDeleted: 6, failures: [], leftovers: [] });
   });
 
+  it('when only the audit write failed: the next run says only the entry is missing, records it and verifies', async () => {
+    // Prepare: a deletion that removed everything but could not record its audit entry.
+    const cli = setup();
+    cli.world.auditWriteDenied = true;
+    expect(await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes'])).toBe(1);
+    expect(cli.stderr()).toContain('  - recording the project.deleted audit entry: AccessDeniedException: User is not authorized to perform: dynamodb:PutItem\nRun the same command again to finish, once the cause is fixed.\n');
+    cli.world.auditWriteDenied = false;
+    const stdoutBefore = cli.stdout().length;
+
+    // Act
+    const code = await cli.run(['project', 'delete', 'adherence', ...AWS, '--yes']);
+
+    // Assess
+    expect(code).toBe(0);
+    const printed = cli.stdout().slice(stdoutBefore);
+    const auditId = /Audit entry ([0-9a-f-]{36}) /.exec(printed)?.[1];
+    expect(printed).toBe(
+      [
+        'Project adherence is already removed from AWS account 123456789012 (eu-west-1): Service Catalog has no provisioned product named adherence, and CloudFormation has no stack named LuminaOps-adherence. No data is left either, but its audit trail ends in model.promoted (2026-03-01T09:00:00.000Z), not project.deleted: an earlier deletion did not record its entry. Only the project.deleted audit entry will be recorded:',
+        `  artifacts            0 objects (0 versions, 0 B) and 0 delete markers under s3://${BUCKET}/projects/adherence/`,
+        '  registry items       0',
+        '  experiment runs      0',
+        '  operations items     0',
+        '  feature store items  0',
+        'Kept: the audit trail (2 entries; the deletion adds one).',
+        'Recorded the deletion of project adherence (its product/stack and data were already gone): deleted 0 object versions and delete markers and 0 table items.',
+        `Audit entry ${auditId} (project.deleted) recorded for ${CALLER_ARN}; the audit trail is kept.`,
+        'Verified: no product, stack, object version or item of adherence is left.',
+        '',
+      ].join('\n'),
+    );
+    expect(mocks.documents.commandCalls(PutCommand).at(-1)!.args[0].input.Item).toMatchObject({ event: { id: auditId, action: 'project.deleted', details: { onlyAuditEntryWasMissing: true } } });
+  });
+
   it('with nothing left at all: fails saying there is nothing to delete, and deletes and writes nothing', async () => {
     // Prepare: a deletion that finished.
     const cli = setup();
@@ -270,7 +304,7 @@ describe('lumina project delete --aws: run again after the product or stack is g
     // Assess
     expect(code).toBe(1);
     expect(cli.stderr()).toContain(
-      `lumina: project adherence is neither deployed nor has data left in eu-west-1: nothing to delete. Service Catalog has no provisioned product named adherence (that you can see), CloudFormation has no stack named LuminaOps-adherence, and there is no object version or delete marker under s3://${BUCKET}/projects/adherence/ and no item of adherence in the registry, experiments, operations, featureStore tables; the audit trail, which a deletion keeps, holds 3 entries of adherence: it existed here and looks deleted already. Check the name for a typo, and the region (--region).\n`,
+      `lumina: project adherence is neither deployed nor has data left in eu-west-1: nothing to delete. Service Catalog has no provisioned product named adherence (that you can see), CloudFormation has no stack named LuminaOps-adherence, and there is no object version or delete marker under s3://${BUCKET}/projects/adherence/ and no item of adherence in the registry, experiments, operations, featureStore tables; the audit trail, which a deletion keeps, holds 3 entries of adherence, the newest recording its deletion: it was deleted already. Check the name for a typo, and the region (--region).\n`,
     );
     expect(cli.stdout().length).toBe(stdoutBefore);
     expect(cli.world.writes()).toEqual(writes);
