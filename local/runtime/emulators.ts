@@ -3,7 +3,9 @@
  * 127.0.0.1 with free ports, plus the client configuration and Lambda environment that reach them.
  *
  * s3rver 3.7.1 answers PutBucketVersioning / GetBucketVersioning with NotImplemented and keeps one
- * version per key, so versioned buckets run unversioned locally.
+ * version per key, so versioned buckets run unversioned locally. Its ListObjectsV2 continuation
+ * tokens need single DES, which OpenSSL 3 keeps out of Node's default provider: see
+ * s3rver-des-shim.ts, installed before s3rver starts.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import dynalite from 'dynalite';
+import { installS3rverDesShim } from './s3rver-des-shim';
 
 /** s3rver accepts only this key pair; dynalite accepts any. */
 export const EMULATOR_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
@@ -59,6 +62,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   await mkdir(s3Directory, { recursive: true });
   if (dynamodbPath) await mkdir(dynamodbPath, { recursive: true });
 
+  installS3rverDesShim();
   const s3Server = new S3rver({
     address: HOST,
     port: 0,
