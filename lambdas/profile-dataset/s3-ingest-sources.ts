@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ReadConfigObject } from '../core/governance/project-policy';
 import type { UploadedObject } from '../core/datasets/dataset-ingest';
+import { isMissingObject } from '../shared/object-store';
 
-const isMissing = (error: unknown): boolean => error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
 
 export function s3UploadReader(s3: S3Client): (bucket: string, key: string, versionId?: string) => Promise<UploadedObject> {
   return async (bucket, key, versionId) => {
@@ -25,7 +25,7 @@ export function s3ConfigReader(s3: S3Client, bucket: string): ReadConfigObject {
       const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return response.Body ? await response.Body.transformToString('utf-8') : '';
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (isMissingObject(error)) return undefined;
       throw error;
     }
   };
@@ -45,7 +45,7 @@ export function s3MaskKey(s3: S3Client, bucket: string, key: string): () => Prom
       if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`s3://${bucket}/${key} does not hold a masking key (64 hex digits); restore it or remove it to start a new one (pseudonyms then change)`);
       return text;
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (isMissingObject(error)) return undefined;
       throw error;
     }
   };

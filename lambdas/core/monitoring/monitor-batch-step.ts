@@ -7,9 +7,16 @@
  * The pipeline gives the batch as its run's chunk files too (`chunks`): predictions.csv is
  * their header and bytes one after another, so reading those gives the same batch, byte for
  * byte, while MergeBatch is still writing predictions.csv (the two run side by side).
+ *
+ * A retried or redriven step must not publish the batch's metrics as a new datapoint: the
+ * drift alarm (Maximum over one period) would fire again for the same batch and start another
+ * retraining. So the step writes `metrics.json` under the output prefix with its timestamp
+ * before publishing, and marks it published after. A later attempt reuses that timestamp for
+ * the metrics and the report; it publishes again only when the first attempt did not finish
+ * (datapoints at the same timestamp land in the same period, and the Maximum is unchanged).
  */
 import * as z from 'zod';
-import type { ObjectStore } from '../../shared/object-store';
+import { type ObjectStore, isMissingObject } from '../../shared/object-store';
 import { batchRunLayout } from '../batch/layout';
 import { ProjectNameSchema } from '../datasets/layout';
 import { baselineReference, parseBaseline } from './baseline-reference';
@@ -63,9 +70,11 @@ export const MonitorBatchStepOutput = z.object({
   rows: z.number().int().min(0),
   missingColumns: z.array(z.string()),
   extraColumns: z.array(z.string()),
-  keys: z.object({ statistics: z.string(), violations: z.string(), report: z.string() }),
-  /** PutMetricData calls made (1 unless the run has hundreds of features). */
+  keys: z.object({ statistics: z.string(), violations: z.string(), report: z.string(), metrics: z.string() }),
+  /** PutMetricData calls made by this attempt (1 unless the run has hundreds of features; 0 when an earlier attempt published them). */
   metricRequests: z.number().int().min(0),
+  /** The metrics' timestamp: the first attempt's. */
+  metricTimestamp: z.string(),
   metricNamespace: z.string(),
 });
 export type MonitorBatchStepOutput = z.output<typeof MonitorBatchStepOutput>;
@@ -92,6 +101,23 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** `metrics.json` under the output prefix: when this batch's metrics are stamped, and whether they were all published. */
+const Publication = z.object({ timestamp: z.iso.datetime(), published: z.boolean(), requests: z.number().int().min(0) });
+type Publication = z.output<typeof Publication>;
+
+async function readPublication(objects: ObjectStore, bucket: string, key: string): Promise<Publication | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await objects.get(bucket, key);
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
+  const parsed = Publication.safeParse(parseJson(bytes, key));
+  if (!parsed.success) throw new Error(`${key} is not a metrics publication record: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 /** The batch's bytes: the object, or the header and chunk files it is made of. */
 async function readBatch(input: MonitorBatchStepInput, objects: ObjectStore): Promise<Uint8Array> {
   const { batch, chunks } = input;
@@ -116,13 +142,15 @@ export async function runBatchMonitor(
   ]);
   const baseline = parseBaseline(parseJson(statisticsBytes, input.baselineKeys.statistics), parseJson(constraintsBytes, input.baselineKeys.constraints));
   const result = monitorCsvBatch(batchBytes, baselineReference(baseline.statistics, baseline.constraints), config);
-  const now = deps.now();
 
   const keys = {
     statistics: `${input.outputPrefix}statistics.json`,
     violations: `${input.outputPrefix}constraint_violations.json`,
     report: `${input.outputPrefix}report.html`,
+    metrics: `${input.outputPrefix}metrics.json`,
   };
+  const earlier = await readPublication(deps.objects, bucket, keys.metrics);
+  const now = earlier ? new Date(earlier.timestamp) : deps.now();
   const report = renderDriftReport(result, {
     project: input.project,
     modelVersion: input.modelVersion,
@@ -138,8 +166,15 @@ export async function runBatchMonitor(
 
   const metrics = buildDriftMetrics(result, config, { project: input.project, modelVersion: input.modelVersion, timestamp: now });
   const requests = putMetricDataRequests(metrics.namespace, metrics.datums);
-  // Sequential: a failure leaves a clear prefix published rather than an unknown subset.
-  for (const request of requests) await deps.metrics.putMetricData(request);
+  const publication = (published: boolean): string => JSON.stringify({ timestamp: now.toISOString(), published, requests: requests.length } satisfies Publication, null, 2);
+  let published = 0;
+  if (!earlier?.published) {
+    if (!earlier) await deps.objects.put(bucket, keys.metrics, publication(false), 'application/json');
+    // Sequential: a failure leaves a clear prefix published rather than an unknown subset.
+    for (const request of requests) await deps.metrics.putMetricData(request);
+    await deps.objects.put(bucket, keys.metrics, publication(true), 'application/json');
+    published = requests.length;
+  }
 
   return {
     driftScore: result.driftScore,
@@ -149,7 +184,8 @@ export async function runBatchMonitor(
     missingColumns: [...result.missingColumns],
     extraColumns: [...result.extraColumns],
     keys,
-    metricRequests: requests.length,
+    metricRequests: published,
+    metricTimestamp: now.toISOString(),
     metricNamespace: metrics.namespace,
   };
 }

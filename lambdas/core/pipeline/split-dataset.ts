@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { ObjectStore } from '../../shared/object-store';
+import { type ObjectStore, isMissingObject } from '../../shared/object-store';
 import { projectLayout } from '../datasets/layout';
 import { profileDataset } from '../datasets/profile-dataset';
 import { inferColumnType } from '../datasets/validate-dataset';
@@ -91,11 +91,6 @@ export class DatasetHashMismatchError extends Error {
 /** The project's training.json is not valid JSON or not a valid configuration. */
 export class TrainingConfigError extends Error {
   override readonly name = 'TrainingConfigError';
-}
-
-/** The S3 adapter raises NoSuchKey (the emulator as well); anything else is a real failure. */
-function isMissingObject(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
 }
 
 /** The project's configuration, or the defaults when it has none. */

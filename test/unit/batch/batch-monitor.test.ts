@@ -50,7 +50,7 @@ function objectStoreOf(world: BatchWorld, written: Map<string, string>): ObjectS
   return {
     async get(bucket, key) {
       const body = world.objects.objects.get(`${bucket}/${key}`);
-      if (!body) throw new Error(`no object ${bucket}/${key}`);
+      if (!body) throw Object.assign(new Error(`no object ${bucket}/${key}`), { name: 'NoSuchKey' });
       return body;
     },
     async put(_bucket, key, body) {
@@ -95,9 +95,55 @@ describe('the monitor hand-off of a batch run', () => {
     });
     expect(fromChunks.output.rows).toBe(7);
     expect(fromChunks.output).toEqual(fromMerged.output);
-    expect([...fromChunks.written.keys()].sort()).toEqual(['constraint_violations.json', 'report.html', 'statistics.json']);
+    expect([...fromChunks.written.keys()].sort()).toEqual(['constraint_violations.json', 'metrics.json', 'report.html', 'statistics.json']);
     expect(fromChunks.written).toEqual(fromMerged.written);
     expect(fromChunks.metrics).toEqual(fromMerged.metrics);
+  });
+
+  it('a retried attempt stamps the metrics and report with the first attempt\'s time, and publishes only if the first did not finish', async () => {
+    // Prepare: outputs are stored in the world, so a later attempt finds the first one's.
+    const world = await worldWithBaseline();
+    const run = await runBatch(world, await drop(world, 'june.csv', CSV, 'etag-1'), 'exec-1');
+    if (run.plan.alreadyScored || !run.plan.monitor) throw new Error('expected a plan with a monitor hand-off');
+    const input: MonitorBatchStepInput = { ...run.plan.monitor, modelVersion: String(run.plan.monitor.modelVersion), batch: { ...run.plan.monitor.batch } };
+    const config = parseMonitorConfig({ ignoreColumns: ['probability', 'label', 'model_version', 'patient_id', 'note'] });
+    const store: ObjectStore = {
+      get: async (bucket, key) => {
+        const body = world.objects.objects.get(`${bucket}/${key}`);
+        if (!body) throw Object.assign(new Error(`no object ${key}`), { name: 'NoSuchKey' });
+        return body;
+      },
+      put: async (bucket, key, body) => {
+        world.objects.objects.set(`${bucket}/${key}`, typeof body === 'string' ? new TextEncoder().encode(body) : body);
+        return {};
+      },
+    };
+    const attempt = async (at: string, putMetricData: (request: PutMetricDataRequest) => Promise<void>) =>
+      runBatchMonitor(input, { projectName: PROJECT, artifactBucket: BUCKET, config }, { objects: store, metrics: { putMetricData }, now: () => new Date(at) });
+    const published: PutMetricDataRequest[] = [];
+    const report = () => text(world, `${input.outputPrefix}report.html`);
+
+    // Act 1: the first attempt fails while publishing.
+    await expect(
+      attempt('2025-03-01T12:00:00.000Z', async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      }),
+    ).rejects.toThrow('Rate exceeded');
+    const reportOfFirst = report();
+
+    // Act 2: the retry, a minute later, publishes with the first attempt's timestamp.
+    const retry = await attempt('2025-03-01T12:01:00.000Z', async (request) => void published.push(request));
+
+    // Act 3: a redrive an hour later publishes nothing.
+    const redrive = await attempt('2025-03-01T13:00:00.000Z', async (request) => void published.push(request));
+
+    // Assess
+    expect(retry).toMatchObject({ metricRequests: 1, metricTimestamp: '2025-03-01T12:00:00.000Z' });
+    expect(published).toHaveLength(1);
+    expect(published[0].MetricData.every((datum) => datum.Timestamp.toISOString() === '2025-03-01T12:00:00.000Z')).toBe(true);
+    expect(redrive).toEqual({ ...retry, metricRequests: 0 });
+    expect(report()).toBe(reportOfFirst);
+    expect(JSON.parse(text(world, `${input.outputPrefix}metrics.json`))).toEqual({ timestamp: '2025-03-01T12:00:00.000Z', published: true, requests: 1 });
   });
 
   it('leaves the hand-off out when the production model has no baseline', async () => {

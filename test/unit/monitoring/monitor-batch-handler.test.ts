@@ -56,7 +56,7 @@ beforeEach(() => {
   cloudwatch.reset();
   s3.on(GetObjectCommand).callsFake((request: { Key: string }) => {
     const text = objects[request.Key];
-    if (text === undefined) throw new Error(`no object ${request.Key}`);
+    if (text === undefined) throw Object.assign(new Error(`no object ${request.Key}`), { name: 'NoSuchKey' });
     return { Body: { transformToByteArray: async () => new TextEncoder().encode(text) } };
   });
   s3.on(PutObjectCommand).resolves({});
@@ -78,8 +78,10 @@ describe('monitor-batch handler', () => {
         statistics: 'projects/adherence/monitoring/run-1/statistics.json',
         violations: 'projects/adherence/monitoring/run-1/constraint_violations.json',
         report: 'projects/adherence/monitoring/run-1/report.html',
+        metrics: 'projects/adherence/monitoring/run-1/metrics.json',
       },
       metricRequests: 1,
+      metricTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       metricNamespace: 'LuminaOps/DataQuality',
     });
     const gets = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
@@ -93,6 +95,7 @@ describe('monitor-batch handler', () => {
       ['age', 'baseline_drift_check'],
       ['score', 'extra_column_check'],
     ]);
+    expect(JSON.parse(puts['projects/adherence/monitoring/run-1/metrics.json'].Body as string)).toEqual({ timestamp: (output as { metricTimestamp: string }).metricTimestamp, published: true, requests: 1 });
     const statistics = JSON.parse(puts['projects/adherence/monitoring/run-1/statistics.json'].Body as string);
     expect(statistics.dataset).toEqual({ item_count: 4 });
 
