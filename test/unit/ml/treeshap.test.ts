@@ -194,3 +194,127 @@ describe('mapping contributions to user columns', () => {
     expect(factors.find((f) => f.column === 'colour')?.value).toBeNull();
   });
 });
+
+/** A seeded random model: splits drawn from few features (so paths repeat features), random covers, missing values routed both ways. */
+function randomModel(seed: number, options: { trees: number; depth: number; features: number; zeroCoverLeaf?: boolean }): GbdtModel {
+  let state = seed >>> 0;
+  const random = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const trees = Array.from({ length: options.trees }, () => {
+    const nodes: { left: number; right: number; feature?: number; threshold?: number; defaultLeft?: number; leaf?: number; cover: number }[] = [];
+    const grow = (depth: number, cover: number): number => {
+      const index = nodes.length;
+      nodes.push({ left: -1, right: -1, cover });
+      if (depth === options.depth || (depth > 1 && random() < 0.2)) {
+        nodes[index] = { ...nodes[index], leaf: Math.round((random() * 2 - 1) * 1000) / 1000 };
+        return index;
+      }
+      const share = 0.1 + 0.8 * random();
+      const left = grow(depth + 1, cover * share);
+      const right = grow(depth + 1, cover * (1 - share));
+      nodes[index] = { left, right, feature: Math.floor(random() * options.features), threshold: Math.fround(random()), defaultLeft: random() < 0.5 ? 1 : 0, cover };
+      return index;
+    };
+    grow(0, 100);
+    if (options.zeroCoverLeaf) {
+      const leaf = nodes.findIndex((n) => n.left === -1);
+      nodes[leaf] = { ...nodes[leaf], cover: 0 };
+    }
+    return handTree(nodes);
+  });
+  return {
+    objective: 'binary:logistic',
+    baseMargin: 0.1,
+    features: Array.from({ length: options.features }, (_, f) => ({ name: `x${f}`, column: `x${f}`, type: 'float' as const })),
+    trees,
+  };
+}
+
+/** Shapley values by their definition: v(S) follows the row on features in S and splits every other split by cover. */
+function shapleyByDefinition(model: GbdtModel, row: readonly number[]): number[] {
+  const m = model.features.length;
+  const value = (known: number): number =>
+    model.baseMargin +
+    model.trees.reduce((total, tree) => {
+      const expect = (node: number): number => {
+        const left = tree.left[node];
+        if (left === -1) return tree.leafValue[node];
+        const right = tree.right[node];
+        const f = tree.feature[node];
+        if ((known >> f) & 1) {
+          const x = row[f];
+          const goesLeft = Number.isNaN(x) ? tree.defaultLeft[node] === 1 : Math.fround(x) < tree.threshold[node];
+          return expect(goesLeft ? left : right);
+        }
+        return (tree.cover[left] * expect(left) + tree.cover[right] * expect(right)) / tree.cover[node];
+      };
+      return total + expect(0);
+    }, 0);
+  const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
+  const phi = new Array<number>(m + 1).fill(0);
+  for (let i = 0; i < m; i++) {
+    for (let s = 0; s < 1 << m; s++) {
+      if ((s >> i) & 1) continue;
+      let size = 0;
+      for (let j = 0; j < m; j++) size += (s >> j) & 1;
+      phi[i] += ((factorial(size) * factorial(m - size - 1)) / factorial(m)) * (value(s | (1 << i)) - value(s));
+    }
+  }
+  phi[m] = value(0);
+  return phi;
+}
+
+describe('TreeSHAP from tables and by the recursion', () => {
+  const model = randomModel(7, { trees: 12, depth: 6, features: 5 });
+  const rows = Array.from({ length: 40 }, (_, r) => Array.from({ length: 5 }, (_, f) => ((r * 7 + f * 3) % 11 === 0 ? NaN : ((r * 37 + f * 101) % 97) / 97)));
+
+  it('both equal the Shapley values by definition, with features repeated on paths and missing values', () => {
+    // Prepare
+    const tables = createTreeExplainer(model);
+    const recursion = createTreeExplainer(model, { maxTableEntries: 0 });
+    let worst = 0;
+
+    // Act
+    for (const row of rows) {
+      const expected = shapleyByDefinition(model, row);
+      for (const explainer of [tables, recursion]) {
+        const phi = explainer.shap(row);
+        for (let j = 0; j < phi.length; j++) worst = Math.max(worst, Math.abs(phi[j] - expected[j]));
+      }
+    }
+
+    // Assess
+    expect(tables.tabulatedTrees).toBe(12);
+    expect(recursion.tabulatedTrees).toBe(0);
+    expect(worst).toBeLessThan(1e-12);
+  });
+
+  it('uses the recursion for a tree with a leaf without cover, and for trees beyond the table budget', () => {
+    // Prepare
+    const uncovered = randomModel(11, { trees: 1, depth: 4, features: 4, zeroCoverLeaf: true });
+    const budgeted = createTreeExplainer(model, { maxTableEntries: 200 });
+
+    // Act
+    const explainer = createTreeExplainer(uncovered);
+
+    // Assess
+    expect(explainer.tabulatedTrees).toBe(0);
+    for (const row of rows.slice(0, 5)) {
+      const expected = shapleyByDefinition(uncovered, row.slice(0, 4));
+      expect(Math.max(...Array.from(explainer.shap(row.slice(0, 4)), (v, j) => Math.abs(v - expected[j])))).toBeLessThan(1e-12);
+    }
+    expect(budgeted.tabulatedTrees).toBeGreaterThan(0);
+    expect(budgeted.tabulatedTrees).toBeLessThan(12);
+    const full = createTreeExplainer(model);
+    for (const row of rows.slice(0, 5)) {
+      expect(Math.max(...Array.from(budgeted.shap(row), (v, j) => Math.abs(v - full.shap(row)[j])))).toBeLessThan(1e-12);
+    }
+  });
+
+  it('refuses a table budget that is not a non-negative integer', () => {
+    expect(() => createTreeExplainer(model, { maxTableEntries: -1 })).toThrow('maxTableEntries must be a non-negative integer, got -1');
+    expect(() => createTreeExplainer(model, { maxTableEntries: 1.5 })).toThrow(RangeError);
+  });
+});
