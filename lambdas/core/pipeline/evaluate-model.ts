@@ -16,7 +16,7 @@ import { contributionsByColumn, meanAbsoluteShap } from '../ml/treeshap';
 import { readXgboostJson } from '../ml/xgboost-json';
 import { runIdOf, runLayout } from './run-layout';
 
-/** Rows TreeSHAP explains for global importance (exact TreeSHAP costs ~2 ms a row for 100 deep trees). */
+/** Rows TreeSHAP explains for global importance (about 0.3 ms a row for 100 depth-6 trees with the explainer's tables, 1 ms by the recursion). */
 const IMPORTANCE_ROWS = 500;
 /** Subgroups smaller than this are reported but left out of the gaps. */
 const MIN_SUBGROUP_SIZE = 10;
