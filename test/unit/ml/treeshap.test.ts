@@ -313,6 +313,24 @@ describe('TreeSHAP from tables and by the recursion', () => {
     }
   });
 
+  it('mixes tables and the recursion in one model when some paths have more than 10 distinct features', () => {
+    // Prepare: depth 12 over 14 features, so some leaves see 11 or 12 distinct features.
+    const deep = randomModel(3, { trees: 6, depth: 12, features: 14 });
+    const row = Array.from({ length: 14 }, (_, f) => (f === 4 ? NaN : ((f * 53) % 29) / 29));
+
+    // Act
+    const mixed = createTreeExplainer(deep);
+    const recursion = createTreeExplainer(deep, { maxTableEntries: 0 });
+    const phi = mixed.shap(row);
+
+    // Assess
+    expect(mixed.tabulatedTrees).toBeGreaterThan(0);
+    expect(mixed.tabulatedTrees).toBeLessThan(6);
+    expect(createTreeExplainer(deep, { maxTableEntries: 2 ** 30 }).tabulatedTrees).toBe(mixed.tabulatedTrees);
+    expect(Math.abs(sum(phi) - predictMargin(deep, row))).toBeLessThan(1e-12);
+    expect(Math.max(...Array.from(phi, (v, j) => Math.abs(v - recursion.shap(row)[j])))).toBeLessThan(1e-12);
+  });
+
   it('refuses a table budget that is not a non-negative integer', () => {
     expect(() => createTreeExplainer(model, { maxTableEntries: -1 })).toThrow('maxTableEntries must be a non-negative integer, got -1');
     expect(() => createTreeExplainer(model, { maxTableEntries: 1.5 })).toThrow(RangeError);
