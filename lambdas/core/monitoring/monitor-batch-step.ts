@@ -8,12 +8,14 @@
  * their header and bytes one after another, so reading those gives the same batch, byte for
  * byte, while MergeBatch is still writing predictions.csv (the two run side by side).
  *
- * A retried or redriven step must not publish the batch's metrics as a new datapoint: the
- * drift alarm (Maximum over one period) would fire again for the same batch and start another
- * retraining. So the step writes `metrics.json` under the output prefix with its timestamp
- * before publishing, and marks it published after. A later attempt reuses that timestamp for
- * the metrics and the report; it publishes again only when the first attempt did not finish
- * (datapoints at the same timestamp land in the same period, and the Maximum is unchanged).
+ * A retried or redriven step must not publish a batch's metrics twice: the drift alarm
+ * (Maximum over one 5-minute period) would fire again for the same batch and start another
+ * retraining. So once every PutMetricData call has succeeded the step writes `metrics.json`
+ * under the output prefix (the timestamp and the number of calls); a later attempt that finds
+ * it publishes nothing and stamps its outputs with that timestamp. An attempt that failed
+ * while publishing wrote no record, so the next one publishes at its own time: a datapoint
+ * back-dated to the failed attempt could fall in a period the alarm has already evaluated.
+ * (A failure between the last call and the record's write still publishes twice.)
  */
 import * as z from 'zod';
 import { type ObjectStore, isMissingObject } from '../../shared/object-store';
@@ -73,7 +75,7 @@ export const MonitorBatchStepOutput = z.object({
   keys: z.object({ statistics: z.string(), violations: z.string(), report: z.string(), metrics: z.string() }),
   /** PutMetricData calls made by this attempt (1 unless the run has hundreds of features; 0 when an earlier attempt published them). */
   metricRequests: z.number().int().min(0),
-  /** The metrics' timestamp: the first attempt's. */
+  /** The metrics' timestamp: this attempt's, or the one of the attempt that published them. */
   metricTimestamp: z.string(),
   metricNamespace: z.string(),
 });
@@ -101,8 +103,8 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-/** `metrics.json` under the output prefix: when this batch's metrics are stamped, and whether they were all published. */
-const Publication = z.object({ timestamp: z.iso.datetime(), published: z.boolean(), requests: z.number().int().min(0) });
+/** `metrics.json` under the output prefix, written once every PutMetricData call succeeded: the metrics' timestamp and the calls made. */
+const Publication = z.object({ timestamp: z.iso.datetime(), requests: z.number().int().min(0) });
 type Publication = z.output<typeof Publication>;
 
 async function readPublication(objects: ObjectStore, bucket: string, key: string): Promise<Publication | undefined> {
@@ -166,13 +168,12 @@ export async function runBatchMonitor(
 
   const metrics = buildDriftMetrics(result, config, { project: input.project, modelVersion: input.modelVersion, timestamp: now });
   const requests = putMetricDataRequests(metrics.namespace, metrics.datums);
-  const publication = (published: boolean): string => JSON.stringify({ timestamp: now.toISOString(), published, requests: requests.length } satisfies Publication, null, 2);
   let published = 0;
-  if (!earlier?.published) {
-    if (!earlier) await deps.objects.put(bucket, keys.metrics, publication(false), 'application/json');
+  if (!earlier) {
     // Sequential: a failure leaves a clear prefix published rather than an unknown subset.
     for (const request of requests) await deps.metrics.putMetricData(request);
-    await deps.objects.put(bucket, keys.metrics, publication(true), 'application/json');
+    const record: Publication = { timestamp: now.toISOString(), requests: requests.length };
+    await deps.objects.put(bucket, keys.metrics, JSON.stringify(record, null, 2), 'application/json');
     published = requests.length;
   }
 

@@ -205,7 +205,7 @@ describe('local cloud: batch inference from an inbox drop to the outbox', () => 
     const monitorPrefix = referenceOutput.batch.plan.monitor.outputPrefix;
     expect(monitorPrefix).toBe(`projects/${PROJECT}/inference/outbox/reference/${runId.slice(0, 16)}/monitor/`);
     expect(await keysUnder(monitorPrefix)).toEqual([report.keys.violations, report.keys.metrics, report.keys.report, report.keys.statistics].sort());
-    expect(JSON.parse(await text(report.keys.metrics))).toEqual({ timestamp: report.metricTimestamp, published: true, requests: report.metricRequests });
+    expect(JSON.parse(await text(report.keys.metrics))).toEqual({ timestamp: report.metricTimestamp, requests: report.metricRequests });
     // ...and its statistics are those of predictions.csv itself (the monitor read its chunk files while the merge wrote it)
     const { baselineKeys } = referenceOutput.batch.plan.monitor;
     const baseline = parseBaseline(JSON.parse(await text(baselineKeys.statistics)), JSON.parse(await text(baselineKeys.constraints)));

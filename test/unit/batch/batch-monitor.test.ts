@@ -100,7 +100,7 @@ describe('the monitor hand-off of a batch run', () => {
     expect(fromChunks.metrics).toEqual(fromMerged.metrics);
   });
 
-  it('a retried attempt stamps the metrics and report with the first attempt\'s time, and publishes only if the first did not finish', async () => {
+  it('publishes once: an attempt after a failed publish publishes at its own time, one after a finished publish publishes nothing', async () => {
     // Prepare: outputs are stored in the world, so a later attempt finds the first one's.
     const world = await worldWithBaseline();
     const run = await runBatch(world, await drop(world, 'june.csv', CSV, 'etag-1'), 'exec-1');
@@ -131,19 +131,24 @@ describe('the monitor hand-off of a batch run', () => {
     ).rejects.toThrow('Rate exceeded');
     const reportOfFirst = report();
 
-    // Act 2: the retry, a minute later, publishes with the first attempt's timestamp.
-    const retry = await attempt('2025-03-01T12:01:00.000Z', async (request) => void published.push(request));
+    const recordAfterFailure = world.objects.objects.has(`${BUCKET}/${input.outputPrefix}metrics.json`);
 
-    // Act 3: a redrive an hour later publishes nothing.
+    // Act 2: the retry, a minute later, publishes at its own time.
+    const retry = await attempt('2025-03-01T12:01:00.000Z', async (request) => void published.push(request));
+    const reportOfRetry = report();
+
+    // Act 3: a redrive an hour later publishes nothing and keeps the retry's time.
     const redrive = await attempt('2025-03-01T13:00:00.000Z', async (request) => void published.push(request));
 
     // Assess
-    expect(retry).toMatchObject({ metricRequests: 1, metricTimestamp: '2025-03-01T12:00:00.000Z' });
+    expect(recordAfterFailure).toBe(false);
+    expect(retry).toMatchObject({ metricRequests: 1, metricTimestamp: '2025-03-01T12:01:00.000Z' });
     expect(published).toHaveLength(1);
-    expect(published[0].MetricData.every((datum) => datum.Timestamp.toISOString() === '2025-03-01T12:00:00.000Z')).toBe(true);
+    expect(published[0].MetricData.every((datum) => datum.Timestamp.toISOString() === '2025-03-01T12:01:00.000Z')).toBe(true);
     expect(redrive).toEqual({ ...retry, metricRequests: 0 });
-    expect(report()).toBe(reportOfFirst);
-    expect(JSON.parse(text(world, `${input.outputPrefix}metrics.json`))).toEqual({ timestamp: '2025-03-01T12:00:00.000Z', published: true, requests: 1 });
+    expect(reportOfRetry).not.toBe(reportOfFirst);
+    expect(report()).toBe(reportOfRetry);
+    expect(JSON.parse(text(world, `${input.outputPrefix}metrics.json`))).toEqual({ timestamp: '2025-03-01T12:01:00.000Z', requests: 1 });
   });
 
   it('leaves the hand-off out when the production model has no baseline', async () => {

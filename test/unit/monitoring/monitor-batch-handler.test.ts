@@ -95,7 +95,7 @@ describe('monitor-batch handler', () => {
       ['age', 'baseline_drift_check'],
       ['score', 'extra_column_check'],
     ]);
-    expect(JSON.parse(puts['projects/adherence/monitoring/run-1/metrics.json'].Body as string)).toEqual({ timestamp: (output as { metricTimestamp: string }).metricTimestamp, published: true, requests: 1 });
+    expect(JSON.parse(puts['projects/adherence/monitoring/run-1/metrics.json'].Body as string)).toEqual({ timestamp: (output as { metricTimestamp: string }).metricTimestamp, requests: 1 });
     const statistics = JSON.parse(puts['projects/adherence/monitoring/run-1/statistics.json'].Body as string);
     expect(statistics.dataset).toEqual({ item_count: 4 });
 
