@@ -65,11 +65,14 @@ export class DataQualityMonitor extends Construct {
     // The scheduled endpoint check: the prediction log in, reports out, the production version's baseline keys from the registry.
     platform.artifacts.grantRead(this.function, `${project}/predictions/endpoint/*`);
     platform.artifacts.grantPut(this.function, `${project}/monitoring/endpoint/*`);
+    // A retry of a scheduled run reads the window's metrics.json, written once its metrics are published.
+    platform.artifacts.grantRead(this.function, `${project}/monitoring/endpoint/*`);
     platform.tables.registry.grantReadData(this.function);
     this.endpointSchedule = new events.Rule(this, 'EndpointMonitorSchedule', {
       description: `Daily data-quality check of the ${config.projectName} endpoint's last 24 h of predictions`,
       schedule: events.Schedule.rate(Duration.days(1)),
-      targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule', windowHours: 24 }), retryAttempts: 2 })],
+      // scheduledAt (the event's time) is the window's end: Lambda's retries of one run check the same window.
+      targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({ trigger: 'schedule', windowHours: 24, scheduledAt: events.EventField.time }), retryAttempts: 2 })],
     });
     this.function.addToRolePolicy(
       new iam.PolicyStatement({

@@ -17,6 +17,7 @@
  * request unless it has hundreds of features.
  */
 import { createHash } from 'node:crypto';
+import * as z from 'zod';
 import type { MonitorResult } from './data-quality-monitor';
 import type { MonitorConfig } from './monitor-config';
 
@@ -162,4 +163,28 @@ export function putMetricDataRequests(namespace: string, datums: readonly Metric
   }
   if (current.length > 0) requests.push({ Namespace: namespace, MetricData: current });
   return requests;
+}
+
+/**
+ * `metrics.json` beside a monitor's outputs, written once every PutMetricData call of the run
+ * succeeded: the metrics' timestamp and the calls made. A retry that finds it publishes nothing.
+ */
+const MetricsPublication = z.object({ timestamp: z.iso.datetime(), requests: z.number().int().min(0) });
+export type MetricsPublication = z.output<typeof MetricsPublication>;
+
+export function metricsPublicationJson(timestamp: Date, requests: number): string {
+  return JSON.stringify({ timestamp: timestamp.toISOString(), requests } satisfies MetricsPublication, null, 2);
+}
+
+/** Reads metrics.json; an error names the key when the bytes are not such a record. */
+export function parseMetricsPublication(bytes: Uint8Array, key: string): MetricsPublication {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`${key} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = MetricsPublication.safeParse(json);
+  if (!parsed.success) throw new Error(`${key} is not a metrics publication record: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }

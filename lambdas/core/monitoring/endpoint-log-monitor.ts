@@ -8,7 +8,12 @@
  * Only predictions of the current production version are compared (a challenger may have
  * been trained on other data). An empty window publishes nothing: silence is not drift.
  * Outputs: `projects/<p>/monitoring/endpoint/<window end, compact ISO>/` statistics.json,
- * constraint_violations.json and report.html.
+ * constraint_violations.json and report.html, and metrics.json once the metrics are published.
+ *
+ * The schedule passes its event's time (`scheduledAt`) as the window's end, so Lambda's retries
+ * of one scheduled run check the same window and find its metrics.json: a retry after a
+ * finished publish publishes nothing (a second datapoint would fire the drift alarm again).
+ * Metrics carry the time they are published, as for a batch (monitor-batch-step.ts).
  */
 import * as z from 'zod';
 import { type LabelsBucket, mapWithLimit } from '../performance/ingest-labels';
@@ -18,7 +23,7 @@ import type { RegistryStore } from '../registry/store';
 import { predictionLogPrefix } from '../serving/prediction-log';
 import { baselineReference, parseBaseline } from './baseline-reference';
 import { monitorCsvBatch } from './data-quality-monitor';
-import { buildDriftMetrics, type MetricSink, putMetricDataRequests } from './drift-metrics';
+import { buildDriftMetrics, type MetricSink, metricsPublicationJson, parseMetricsPublication, putMetricDataRequests } from './drift-metrics';
 import { renderDriftReport } from './drift-report';
 import type { MonitorConfig } from './monitor-config';
 
@@ -26,11 +31,13 @@ export const DEFAULT_ENDPOINT_WINDOW_HOURS = 24;
 const HOUR_MS = 3_600_000;
 const READ_CONCURRENCY = 16;
 
-/** The schedule's input: `{ "trigger": "schedule" }`, optionally with the window in hours. */
+/** The schedule's input: `{ "trigger": "schedule" }`, optionally with the window in hours and the schedule's time. */
 export const EndpointLogMonitorInput = z
   .object({
     trigger: z.literal('schedule'),
     windowHours: z.number().int().min(1).max(24 * 31).default(DEFAULT_ENDPOINT_WINDOW_HOURS),
+    /** The scheduled event's time: the window's end. @default the time of the run */
+    scheduledAt: z.iso.datetime().optional(),
   })
   .strict();
 export type EndpointLogMonitorInput = z.output<typeof EndpointLogMonitorInput>;
@@ -46,7 +53,8 @@ export type EndpointLogMonitorOutput =
       readonly driftScore: number;
       readonly driftedFeatures: readonly string[];
       readonly violationCount: number;
-      readonly keys: { readonly statistics: string; readonly violations: string; readonly report: string };
+      readonly keys: { readonly statistics: string; readonly violations: string; readonly report: string; readonly metrics: string };
+      /** PutMetricData calls made by this run; 0 when an earlier run of the same window published them. */
       readonly metricRequests: number;
     };
 
@@ -63,7 +71,7 @@ export async function runEndpointLogMonitor(
   deps: EndpointLogMonitorDeps,
 ): Promise<EndpointLogMonitorOutput> {
   const project = settings.projectName;
-  const end = deps.now();
+  const end = input.scheduledAt === undefined ? deps.now() : new Date(input.scheduledAt);
   const start = new Date(end.getTime() - input.windowHours * HOUR_MS);
   const window = { start: start.toISOString(), end: end.toISOString() };
   const production = (await readStagePointers(deps.registry, project)).production;
@@ -101,21 +109,26 @@ export async function runEndpointLogMonitor(
   const result = monitorCsvBatch(new TextEncoder().encode(toCsv(rows)), baselineReference(baseline.statistics, baseline.constraints), settings.config);
 
   const prefix = `projects/${project}/monitoring/endpoint/${end.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}/`;
-  const outputKeys = { statistics: `${prefix}statistics.json`, violations: `${prefix}constraint_violations.json`, report: `${prefix}report.html` };
+  const outputKeys = { statistics: `${prefix}statistics.json`, violations: `${prefix}constraint_violations.json`, report: `${prefix}report.html`, metrics: `${prefix}metrics.json` };
+  const earlier = await deps.bucket.get(outputKeys.metrics);
+  const publishedAt = earlier === undefined ? deps.now() : new Date(parseMetricsPublication(earlier, outputKeys.metrics).timestamp);
   const report = renderDriftReport(result, {
     project,
     modelVersion: String(production),
     batch: `endpoint predictions ${window.start} to ${window.end}`,
-    generatedAt: end,
+    generatedAt: publishedAt,
     defaultThreshold: settings.config.drift.default,
   });
   await deps.bucket.put(outputKeys.statistics, JSON.stringify(result.statistics, null, 2), 'application/json');
   await deps.bucket.put(outputKeys.violations, JSON.stringify(result.violations, null, 2), 'application/json');
   await deps.bucket.put(outputKeys.report, report, 'text/html; charset=utf-8');
 
-  const metrics = buildDriftMetrics(result, settings.config, { project, modelVersion: String(production), timestamp: end });
+  const metrics = buildDriftMetrics(result, settings.config, { project, modelVersion: String(production), timestamp: publishedAt });
   const requests = putMetricDataRequests(metrics.namespace, metrics.datums);
-  for (const request of requests) await deps.metrics.putMetricData(request);
+  if (earlier === undefined) {
+    for (const request of requests) await deps.metrics.putMetricData(request);
+    await deps.bucket.put(outputKeys.metrics, metricsPublicationJson(publishedAt, requests.length), 'application/json');
+  }
   return {
     monitored: true,
     window,
@@ -126,7 +139,7 @@ export async function runEndpointLogMonitor(
     driftedFeatures: [...result.driftedFeatures],
     violationCount: result.violations.violations.length,
     keys: outputKeys,
-    metricRequests: requests.length,
+    metricRequests: earlier === undefined ? requests.length : 0,
   };
 }
 

@@ -23,7 +23,7 @@ import { batchRunLayout } from '../batch/layout';
 import { ProjectNameSchema } from '../datasets/layout';
 import { baselineReference, parseBaseline } from './baseline-reference';
 import { monitorCsvBatch } from './data-quality-monitor';
-import { buildDriftMetrics, putMetricDataRequests, type MetricSink } from './drift-metrics';
+import { buildDriftMetrics, type MetricSink, type MetricsPublication, metricsPublicationJson, parseMetricsPublication, putMetricDataRequests } from './drift-metrics';
 import { renderDriftReport } from './drift-report';
 import type { MonitorConfig } from './monitor-config';
 
@@ -103,11 +103,8 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-/** `metrics.json` under the output prefix, written once every PutMetricData call succeeded: the metrics' timestamp and the calls made. */
-const Publication = z.object({ timestamp: z.iso.datetime(), requests: z.number().int().min(0) });
-type Publication = z.output<typeof Publication>;
-
-async function readPublication(objects: ObjectStore, bucket: string, key: string): Promise<Publication | undefined> {
+/** metrics.json under the output prefix, if an earlier attempt published the metrics. */
+async function readPublication(objects: ObjectStore, bucket: string, key: string): Promise<MetricsPublication | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await objects.get(bucket, key);
@@ -115,9 +112,7 @@ async function readPublication(objects: ObjectStore, bucket: string, key: string
     if (isMissingObject(error)) return undefined;
     throw error;
   }
-  const parsed = Publication.safeParse(parseJson(bytes, key));
-  if (!parsed.success) throw new Error(`${key} is not a metrics publication record: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseMetricsPublication(bytes, key);
 }
 
 /** The batch's bytes: the object, or the header and chunk files it is made of. */
@@ -172,8 +167,7 @@ export async function runBatchMonitor(
   if (!earlier) {
     // Sequential: a failure leaves a clear prefix published rather than an unknown subset.
     for (const request of requests) await deps.metrics.putMetricData(request);
-    const record: Publication = { timestamp: now.toISOString(), requests: requests.length };
-    await deps.objects.put(bucket, keys.metrics, JSON.stringify(record, null, 2), 'application/json');
+    await deps.objects.put(bucket, keys.metrics, metricsPublicationJson(now, requests.length), 'application/json');
     published = requests.length;
   }
 

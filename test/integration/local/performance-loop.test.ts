@@ -150,7 +150,11 @@ describe('local cloud: labels drop → performance floor alarm → retraining an
     // Assess: one daily check, with reports of the endpoint's production traffic under monitoring/endpoint/.
     expect(fired.map((f) => f.ruleName)).toEqual([expect.stringContaining('DataQualityEndpoint')]);
     const written = await keys(`projects/${PROJECT}/monitoring/endpoint/`);
-    expect(written.map((k) => k.split('/').pop()).sort()).toEqual(['constraint_violations.json', 'report.html', 'statistics.json']);
+    expect(written.map((k) => k.split('/').pop()).sort()).toEqual(['constraint_violations.json', 'metrics.json', 'report.html', 'statistics.json']);
+    // The window ends at the scheduled event's time (the rule's input transformer passes it), so a retry would check the same window.
+    const windowEnd = new Date(Math.floor(fired[0].at.getTime() / 1000) * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    expect(written.every((k) => k.startsWith(`projects/${PROJECT}/monitoring/endpoint/${windowEnd}/`))).toBe(true);
+    expect(JSON.parse(await text(written.find((k) => k.endsWith('metrics.json'))!))).toMatchObject({ requests: 1 });
     const statistics = JSON.parse(await text(written.find((k) => k.endsWith('statistics.json'))!)) as { dataset: { item_count: number }; features: { name: string }[] };
     expect(statistics.dataset.item_count).toBe(served.length);
     expect(statistics.features.map((f) => f.name)).toContain('age');

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { EndpointLogMonitorInput } from '../../../lambdas/core/monitoring/endpoint-log-monitor';
+import { buildTargetPayload } from '../../../local/events/input-transform';
 import { synthesizeApp } from './app-fixture';
 
 describe('ML project (Service Catalog product and direct stack)', () => {
@@ -153,13 +155,23 @@ describe('ML project (Service Catalog product and direct stack)', () => {
   it("checks the endpoint's prediction log daily with the monitor function, which may read the log and the registry", () => {
     app.product.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProjectDataQualityMonitorBatch'), 'Arn'] }, Input: JSON.stringify({ trigger: 'schedule', windowHours: 24 }) })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProjectDataQualityMonitorBatch'), 'Arn'] } })],
     });
+    // The target passes the scheduled event's time as the window's end (Lambda's retries check the same window).
+    const [rule] = Object.values(app.product.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 day)' } }));
+    const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2026-12-02T06:00:00Z', region: 'us-east-1', resources: [], detail: {} };
+    const payload = buildTargetPayload(rule.Properties.Targets[0], scheduled, { ruleName: 'r', ruleArn: 'arn:aws:events:us-east-1:123456789012:rule/r', ingestionTime: new Date('2026-12-02T06:00:01Z') });
+    expect(payload.kind).toBe('json');
+    expect(EndpointLogMonitorInput.parse(JSON.parse(payload.text))).toEqual({ trigger: 'schedule', windowHours: 24, scheduledAt: '2026-12-02T06:00:00Z' });
     const policies = Object.entries(app.product.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ProjectDataQualityMonitorBatch'));
     const document = JSON.stringify(policies.map(([, p]) => p.Properties.PolicyDocument));
     expect(document).toContain('"/predictions/endpoint/*"');
     expect(document).toContain('"/monitoring/endpoint/*"');
     expect(document).toContain('Table-registry');
+    // Reads as well as writes under monitoring/endpoint/: a retried run reads the window's metrics.json.
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const reads = statements.filter((st) => [st.Action].flat().includes('s3:GetObject*'));
+    expect(reads.some((st) => JSON.stringify(st.Resource).includes('"/monitoring/endpoint/*"'))).toBe(true);
   });
 
   it('draws A/B variants and model performance against the floor on the dashboard', () => {

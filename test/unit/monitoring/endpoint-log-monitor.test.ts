@@ -100,10 +100,50 @@ describe('scheduled endpoint monitor', () => {
     expect(requests).toEqual([]);
   });
 
+  it("takes the window's end from the schedule, so a retry of the same run checks the same window and does not publish again", async () => {
+    // Prepare
+    const at = '2026-12-01T20:30:00.000Z';
+    const bucket = memoryBucket({
+      'projects/adherence/datasets/ds-1/baseline/statistics.json': JSON.stringify(BASELINE.statistics),
+      'projects/adherence/datasets/ds-1/baseline/constraints.json': JSON.stringify(BASELINE.constraints),
+      [logKey(at, 'a')]: `${line(1, at, { age: 80, region: 'north' })}\n`,
+    });
+    const requests: PutMetricDataRequest[] = [];
+    const registry = await productionRegistry(true);
+    const input = EndpointLogMonitorInput.parse({ trigger: 'schedule', scheduledAt: '2026-12-02T06:00:00Z' });
+    const run = (now: string, fail = false) =>
+      runEndpointLogMonitor(input, { projectName: 'adherence', config }, {
+        bucket,
+        registry,
+        metrics: {
+          putMetricData: async (r) => {
+            if (fail) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+            requests.push(r);
+          },
+        },
+        now: () => new Date(now),
+      });
+
+    // Act: the first attempt fails while publishing; Lambda retries after a minute, then again.
+    await expect(run('2026-12-02T06:00:04.000Z', true)).rejects.toThrow('Rate exceeded');
+    const retry = await run('2026-12-02T06:01:05.000Z');
+    const again = await run('2026-12-02T06:03:09.000Z');
+
+    // Assess
+    expect(retry).toMatchObject({ monitored: true, window: { start: '2026-12-01T06:00:00.000Z', end: '2026-12-02T06:00:00.000Z' }, metricRequests: 1 });
+    expect(again).toEqual({ ...retry, metricRequests: 0 });
+    expect(requests).toHaveLength(1);
+    expect(requests[0].MetricData.every((d) => d.Timestamp.toISOString() === '2026-12-02T06:01:05.000Z')).toBe(true);
+    if (!retry.monitored) throw new Error('expected the window to be monitored');
+    expect(retry.keys.metrics).toBe('projects/adherence/monitoring/endpoint/20261202T060000Z/metrics.json');
+    expect(JSON.parse(bucket.objects.get(retry.keys.metrics)!)).toEqual({ timestamp: '2026-12-02T06:01:05.000Z', requests: 1 });
+  });
+
   it('validates the schedule input', () => {
     expect(EndpointLogMonitorInput.parse({ trigger: 'schedule' }).windowHours).toBe(24);
     expect(EndpointLogMonitorInput.safeParse({ trigger: 'schedule', windowHours: 0 }).success).toBe(false);
     expect(EndpointLogMonitorInput.safeParse({ trigger: 'alarm' }).success).toBe(false);
     expect(EndpointLogMonitorInput.safeParse({ trigger: 'schedule', extra: true }).success).toBe(false);
+    expect(EndpointLogMonitorInput.safeParse({ trigger: 'schedule', scheduledAt: 'yesterday' }).success).toBe(false);
   });
 });
