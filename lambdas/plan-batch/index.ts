@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { PlanBatchStepInput, planBatch } from '../core/batch/plan-batch';
 import { registryProductionModelSource } from '../core/batch/production-model';
-import { readOnnxMetadata } from '../core/ml/onnx';
+import { readOnnxMetadata } from '../core/ml/onnx-metadata';
 import { dynamoDbOperationsStore } from '../shared/dynamodb-batch-operations-store';
 import { dynamoDbRegistryStore } from '../shared/dynamodb-registry-store';
 import { readEnvironment } from '../shared/environment';

@@ -11,7 +11,7 @@
  * Columns the model does not use pass through to the output untouched.
  */
 import type { ColumnEncoding } from '../ml/model';
-import type { OnnxModelMetadata } from '../ml/onnx';
+import type { OnnxModelMetadata } from '../ml/onnx-metadata';
 import { DEFAULT_MISSING_VALUES, parseBooleanToken } from '../ml/tabular';
 import { BatchContractError } from './errors';
 import { csvCell, splitFields } from './csv-records';

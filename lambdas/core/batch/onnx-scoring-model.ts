@@ -4,7 +4,7 @@
  * parallelism comes from scoring chunks side by side.
  */
 import { InferenceSession } from 'onnxruntime-node';
-import { readOnnxMetadata, scoreWithOnnx } from '../ml/onnx';
+import { readOnnxMetadata, scoreWithOnnx } from '../ml/onnx-metadata';
 import type { ScoringModel } from './score-chunk';
 
 export async function onnxScoringModel(onnxBytes: Uint8Array): Promise<ScoringModel & { release(): Promise<void> }> {

@@ -10,7 +10,7 @@
  * therefore the output, are the same.
  */
 import * as z from 'zod';
-import type { OnnxModelMetadata } from '../ml/onnx';
+import type { OnnxModelMetadata } from '../ml/onnx-metadata';
 import { type ChunkRange, RecordBoundaryScanner } from './csv-records';
 import { BatchFileError, NoProductionModelError } from './errors';
 import { type BatchContract, checkBatchHeader, predictionsHeaderLine } from './input-contract';

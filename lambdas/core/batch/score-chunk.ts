@@ -16,7 +16,7 @@
  * give the bytes, values and rejections that decoding the whole chunk would.
  */
 import * as z from 'zod';
-import type { OnnxModelMetadata } from '../ml/onnx';
+import type { OnnxModelMetadata } from '../ml/onnx-metadata';
 import { csvCell, forEachRecordBytes, splitFields } from './csv-records';
 import { checkBatchHeader, compileRowEncoder, type RowRejection, TEXT_PATH } from './input-contract';
 import { batchItemKeys, batchRunLayout, runIdOf, runKeyOf } from './layout';

@@ -20,45 +20,29 @@
  */
 import { onnx } from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { ColumnEncoding, FeatureSpec, GbdtModel, Objective, Tree } from './model';
+import type { GbdtModel, Tree } from './model';
 import { checkModelStructure, predictBatch, PredictionInputError } from './predict';
-import { parseEncoding } from './xgboost-json';
+import { ONNX_FORMAT_VERSION, ONNX_INPUT, ONNX_LABEL_OUTPUT, ONNX_METADATA_KEYS, ONNX_PREDICTION_OUTPUT, ONNX_PROBABILITIES_OUTPUT } from './onnx-metadata';
 
-export const ONNX_INPUT = 'input';
-export const ONNX_LABEL_OUTPUT = 'label';
-export const ONNX_PROBABILITIES_OUTPUT = 'probabilities';
-export const ONNX_PREDICTION_OUTPUT = 'prediction';
+export {
+  ONNX_FORMAT_VERSION,
+  ONNX_INPUT,
+  ONNX_LABEL_OUTPUT,
+  ONNX_METADATA_KEYS,
+  ONNX_PREDICTION_OUTPUT,
+  ONNX_PROBABILITIES_OUTPUT,
+  OnnxMetadataError,
+  type OnnxModelMetadata,
+  readOnnxMetadata,
+  scoreWithOnnx,
+} from './onnx-metadata';
 
-/** Keys of the model's metadata_props. */
-export const ONNX_METADATA_KEYS = {
-  formatVersion: 'luminaops.format_version',
-  objective: 'luminaops.objective',
-  baseMargin: 'luminaops.base_margin',
-  featureNames: 'luminaops.feature_names',
-  features: 'luminaops.features',
-  encodings: 'luminaops.encodings',
-  attributes: 'luminaops.attributes',
-  bestIteration: 'luminaops.best_iteration',
-  treeCount: 'luminaops.tree_count',
-} as const;
-const FORMAT_VERSION = '1';
 
 const IR_VERSION = 8;
 const OPSETS = [
   { domain: '', version: 15 },
   { domain: 'ai.onnx.ml', version: 3 },
 ];
-
-/** ONNX bytes whose metadata is missing or not what the engine wrote. */
-export class OnnxMetadataError extends Error {
-  override readonly name = 'OnnxMetadataError';
-  constructor(
-    readonly key: string,
-    reason: string,
-  ) {
-    super(`ONNX metadata ${key}: ${reason}`);
-  }
-}
 
 /** onnxruntime's outputs differ from the engine's own predictions beyond the tolerance. */
 export class OnnxConversionMismatchError extends Error {
@@ -200,7 +184,7 @@ function treeEnsembleNode(model: GbdtModel): onnx.INodeProto {
 
 function metadataProps(model: GbdtModel): onnx.IStringStringEntryProto[] {
   const entries: [string, string][] = [
-    [ONNX_METADATA_KEYS.formatVersion, FORMAT_VERSION],
+    [ONNX_METADATA_KEYS.formatVersion, ONNX_FORMAT_VERSION],
     [ONNX_METADATA_KEYS.objective, model.objective],
     // Full double precision: ONNX's base_values attribute holds only a float32.
     [ONNX_METADATA_KEYS.baseMargin, String(model.baseMargin)],
@@ -225,7 +209,7 @@ export function convertToOnnx(model: GbdtModel, options: { readonly graphName?: 
     irVersion: IR_VERSION,
     opsetImport: OPSETS,
     producerName: 'luminaops',
-    producerVersion: FORMAT_VERSION,
+    producerVersion: ONNX_FORMAT_VERSION,
     docString: `Gradient-boosted trees (${model.objective}, ${model.trees.length} trees) converted by LuminaOps`,
     graph: {
       name: options.graphName ?? 'luminaops_gbdt',
@@ -236,175 +220,6 @@ export function convertToOnnx(model: GbdtModel, options: { readonly graphName?: 
     metadataProps: metadataProps(model),
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
-}
-
-/** What the engine records in an ONNX model's metadata_props. */
-export interface OnnxModelMetadata {
-  readonly objective: Objective;
-  readonly baseMargin: number;
-  /** Names of the encoded inputs, in the order of the input tensor's columns. */
-  readonly featureNames: readonly string[];
-  readonly features: readonly FeatureSpec[];
-  readonly encodings?: readonly ColumnEncoding[];
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly bestIteration?: number;
-  readonly treeCount: number;
-}
-
-function parseJsonEntry(key: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new OnnxMetadataError(key, `is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function integerEntry(key: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw new OnnxMetadataError(key, `must be a non-negative integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
-/** Reads back the metadata convertToOnnx wrote (e.g. at endpoint start), validated. */
-/** ModelProto's `graph` field number (onnx.proto). */
-const MODEL_PROTO_GRAPH_FIELD = 7;
-
-/**
- * A protobuf message's bytes without one top-level field (every occurrence), found by walking
- * the wire format's tags; undefined when the bytes do not walk cleanly (the full decode then
- * reports what is wrong).
- */
-function withoutTopLevelField(bytes: Uint8Array, field: number): Uint8Array | undefined {
-  const kept: Uint8Array[] = [];
-  let at = 0;
-  const varint = (): number | undefined => {
-    let value = 0;
-    for (let shift = 0; shift < 49; shift += 7) {
-      if (at >= bytes.length) return undefined;
-      const byte = bytes[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-    return undefined;
-  };
-  while (at < bytes.length) {
-    const start = at;
-    const tag = varint();
-    if (tag === undefined) return undefined;
-    const wireType = tag % 8;
-    if (wireType === 0) {
-      if (varint() === undefined) return undefined;
-    } else if (wireType === 1) at += 8;
-    else if (wireType === 5) at += 4;
-    else if (wireType === 2) {
-      const length = varint();
-      if (length === undefined) return undefined;
-      at += length;
-    } else return undefined;
-    if (at > bytes.length) return undefined;
-    if (Math.floor(tag / 8) !== field) kept.push(bytes.subarray(start, at));
-  }
-  const out = new Uint8Array(kept.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of kept) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-export function readOnnxMetadata(bytes: Uint8Array): OnnxModelMetadata {
-  let proto: onnx.ModelProto;
-  try {
-    // The metadata is all this reads: leave the graph (the trees, most of the bytes) undecoded.
-    proto = onnx.ModelProto.decode(withoutTopLevelField(bytes, MODEL_PROTO_GRAPH_FIELD) ?? bytes);
-  } catch (error) {
-    throw new OnnxMetadataError('(model)', `the bytes are not an ONNX model: ${(error as Error).message}`);
-  }
-  const props = new Map<string, string>();
-  for (const entry of proto.metadataProps) props.set(entry.key ?? '', entry.value ?? '');
-  const required = (key: string): string => {
-    const value = props.get(key);
-    if (value === undefined) throw new OnnxMetadataError(key, 'is missing (was the model converted by LuminaOps?)');
-    return value;
-  };
-  const K = ONNX_METADATA_KEYS;
-  const version = required(K.formatVersion);
-  if (version !== FORMAT_VERSION) throw new OnnxMetadataError(K.formatVersion, `is ${JSON.stringify(version)}; this code reads version ${FORMAT_VERSION}`);
-
-  const objective = required(K.objective);
-  if (objective !== 'binary:logistic' && objective !== 'reg:squarederror') {
-    throw new OnnxMetadataError(K.objective, `must be binary:logistic or reg:squarederror, got ${JSON.stringify(objective)}`);
-  }
-  const baseMargin = Number(required(K.baseMargin));
-  if (!Number.isFinite(baseMargin)) throw new OnnxMetadataError(K.baseMargin, `must be a finite number, got ${JSON.stringify(props.get(K.baseMargin))}`);
-
-  const names = parseJsonEntry(K.featureNames, required(K.featureNames));
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
-    throw new OnnxMetadataError(K.featureNames, 'must be a JSON list of strings');
-  }
-  const specsJson = parseJsonEntry(K.features, required(K.features));
-  if (!Array.isArray(specsJson) || specsJson.length !== names.length) {
-    throw new OnnxMetadataError(K.features, `must be a JSON list with one entry per feature name (${names.length})`);
-  }
-  const features: FeatureSpec[] = specsJson.map((spec: unknown, i) => {
-    const s = (typeof spec === 'object' && spec !== null ? spec : {}) as Record<string, unknown>;
-    const { name, column, type } = s;
-    if (name !== names[i] || typeof column !== 'string' || (type !== 'float' && type !== 'categorical' && type !== 'boolean')) {
-      throw new OnnxMetadataError(`${K.features}[${i}]`, `must be {name: ${JSON.stringify(names[i])}, column: string, type: float|categorical|boolean}`);
-    }
-    return { name, column, type };
-  });
-
-  const attributesJson = parseJsonEntry(K.attributes, required(K.attributes));
-  if (typeof attributesJson !== 'object' || attributesJson === null || Array.isArray(attributesJson)
-    || !Object.values(attributesJson).every((v) => typeof v === 'string')) {
-    throw new OnnxMetadataError(K.attributes, 'must be a JSON object of strings');
-  }
-  const attributes = attributesJson as Record<string, string>;
-
-  let encodings: ColumnEncoding[] | undefined;
-  const encodingsText = props.get(K.encodings);
-  if (encodingsText !== undefined) {
-    const list = parseJsonEntry(K.encodings, encodingsText);
-    if (!Array.isArray(list) || list.length !== features.length) {
-      throw new OnnxMetadataError(K.encodings, `must be a JSON list with one encoding per feature (${features.length})`);
-    }
-    encodings = list.map((e: unknown, i) => parseEncoding(e, `${K.encodings}[${i}]`, (path, reason) => new OnnxMetadataError(path, reason)));
-  }
-  const bestText = props.get(K.bestIteration);
-  return {
-    objective,
-    baseMargin,
-    featureNames: names as string[],
-    features,
-    ...(encodings === undefined ? {} : { encodings }),
-    attributes,
-    ...(bestText === undefined ? {} : { bestIteration: integerEntry(K.bestIteration, bestText) }),
-    treeCount: integerEntry(K.treeCount, required(K.treeCount)),
-  };
-}
-
-/**
- * Runs an ONNX model made by convertToOnnx on row-major float32 rows and returns, per row,
- * the positive-class probability (binary:logistic) or the predicted value (regression).
- */
-export async function scoreWithOnnx(
-  session: InferenceSession,
-  objective: Objective,
-  rows: Float32Array,
-  nRows: number,
-): Promise<Float32Array> {
-  if (nRows <= 0 || rows.length % nRows !== 0) {
-    throw new PredictionInputError('rows.length', `is ${rows.length}, which is not ${nRows} rows of equal width`);
-  }
-  const width = rows.length / nRows;
-  const outputName = objective === 'binary:logistic' ? ONNX_PROBABILITIES_OUTPUT : ONNX_PREDICTION_OUTPUT;
-  const result = await session.run({ [ONNX_INPUT]: new Tensor('float32', rows, [nRows, width]) }, [outputName]);
-  const data = result[outputName].data as Float32Array;
-  if (objective !== 'binary:logistic') return data;
-  const p = new Float32Array(nRows);
-  for (let r = 0; r < nRows; r++) p[r] = data[2 * r + 1];
-  return p;
 }
 
 export interface OnnxVerification {

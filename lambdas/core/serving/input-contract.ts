@@ -16,7 +16,7 @@
  * and in batch.
  */
 import type { ColumnEncoding } from '../ml/model';
-import type { OnnxModelMetadata } from '../ml/onnx';
+import type { OnnxModelMetadata } from '../ml/onnx-metadata';
 
 export type InputFieldType = 'number' | 'boolean' | 'category';
 

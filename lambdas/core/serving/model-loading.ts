@@ -8,7 +8,7 @@
  */
 import * as z from 'zod';
 import type { ObjectStore } from '../../shared/object-store';
-import { readOnnxMetadata } from '../ml/onnx';
+import { readOnnxMetadata } from '../ml/onnx-metadata';
 import { readXgboostJson } from '../ml/xgboost-json';
 import { registryKeys } from '../registry/keys';
 import { readStagePointers } from '../registry/stage-pointers';

@@ -3,7 +3,7 @@
  * scoring.ts so tests can score with a stub and the core stays free of native modules).
  */
 import { InferenceSession } from 'onnxruntime-node';
-import { scoreWithOnnx } from '../ml/onnx';
+import { scoreWithOnnx } from '../ml/onnx-metadata';
 import type { ProbabilityScorer } from './scoring';
 
 /**

@@ -9,7 +9,7 @@
  * be the same model (feature names, tree count, objective) at load.
  */
 import type { GbdtModel } from '../ml/model';
-import type { OnnxModelMetadata } from '../ml/onnx';
+import type { OnnxModelMetadata } from '../ml/onnx-metadata';
 import { createTreeExplainer, type TreeExplainer } from '../ml/treeshap';
 import { type CompiledContract, compileContract, inputContractFromMetadata, type ValidatedBatch } from './input-contract';
 

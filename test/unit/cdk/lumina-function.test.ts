@@ -116,6 +116,14 @@ describe('LuminaFunction', () => {
       expect(bundle).toMatch(/\bNoOpLogger\s*=\s*class\b/);
     });
 
+    it('leaves the ONNX converter and its protobuf schema out: scoring reads the metadata from the wire format', () => {
+      const sources: string[] = JSON.parse(fs.readFileSync(path.join(assetDir, 'index.js.map'), 'utf8')).sources;
+
+      expect(sources.filter((s) => s.includes('node_modules/onnx-proto/') || s.includes('node_modules/protobufjs/'))).toEqual([]);
+      expect(sources.some((s) => s.endsWith('lambdas/core/ml/onnx-metadata.ts'))).toBe(true);
+      expect(sources.some((s) => s.endsWith('lambdas/core/ml/onnx.ts'))).toBe(false);
+    });
+
     it('loads external modules with require, never import() (which would go through Node\'s ES module loader)', () => {
       const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
 
