@@ -160,8 +160,7 @@ function tabulate(tree: Tree, budget: { entries: number }, scratch: TableScratch
   const bit = new Int32Array(n).fill(-1);
   const first = new Uint8Array(n);
   const leaf = new Int32Array(n).fill(-1);
-  // First pass: each node's bit, each leaf's number of distinct features, whether every share is positive.
-  const leafCountOf = new Int32Array(n);
+  // First pass: each node's bit, the leaves' table sizes, whether every share is positive.
   let leaves = 0;
   let entries = 0;
   let features = 0;
@@ -171,7 +170,6 @@ function tabulate(tree: Tree, budget: { entries: number }, scratch: TableScratch
     if (l === -1) {
       if (k > MAX_TABLE_FEATURES) return false;
       leaf[node] = leaves++;
-      leafCountOf[node] = k;
       entries += 1 << k;
       features += k;
       return true;
